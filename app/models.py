@@ -161,7 +161,7 @@ class User(SQLModel, table=True):
     job_title: str | None = Field(default=None, max_length=200)
     role: Role = Field(default=Role.officer)
     council_id: int = Field(foreign_key="council.id", index=True)
-    open_to_contact: bool = True
+    open_to_contact: bool = False  # consent: an officer opts in, never by default
     is_demo: bool = False
     disabled: bool = False
     created_at: datetime = Field(default_factory=utcnow)
@@ -324,7 +324,7 @@ class Pilot(SQLModel, table=True):
     cost_band: CostBand | None = None
     nda: NdaStatus = NdaStatus.unknown
     lessons: str | None = Field(default=None, sa_column=Column(Text))
-    open_to_contact: bool = True
+    open_to_contact: bool = False
     is_demo: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -7,7 +7,9 @@ G-Cloud row ID), nothing is deleted, and the whole import is one transaction.
 Policies that live here:
 - Council email domains are an allowlist for sign-in, so only exact domains are imported (never a wildcard
   such as `*.gov.uk`), only from `local_authority` records, and only when the council named in the record is
-  found among the *current* councils, unambiguously. Everything else is reported in `unmatched_domains`.
+  found among the current councils, unambiguously; the domain of an abolished council goes to the one current
+  council that replaced it (kettering.gov.uk to North Northamptonshire), never to several. Everything else is
+  reported in `unmatched_domains`. A short, reviewed supplement covers current councils the file leaves out.
 - A council whose register row has no GSS code (the 25 Northern Ireland districts abolished in 2015) cannot be
   stored, because `Council.gss_code` is the required public key; those rows are skipped and logged.
 - Supplier names are spelled many ways in the spend data; `supplier_name_key` reduces each spelling to a key,
@@ -53,6 +55,30 @@ COUNCIL_NAME_ALIASES: dict[str, str] = {
     "Stratford-upon-Avon": "STR",  # stratford.gov.uk: Stratford-on-Avon District Council
     "Wakefield City": "WKF",  # wakefield.gov.uk: Wakefield Metropolitan District Council
     "Wiltshire Unitary": "WIL",  # wiltshire.gov.uk: Wiltshire Council
+}
+
+# Current councils that the GOV.UK domains file (2026-04) has no record for, with the domain their staff use.
+# Only `.gov.uk` domains: that namespace is registered to public bodies alone, so an entry here can never hand
+# sign-in to a private party. Used only for a council that has no domain from the file. Combined authorities
+# whose staff use other domains are left out; admins add domains as councils ask.
+COUNCIL_DOMAIN_SUPPLEMENT: dict[str, str] = {
+    "BPC": "bcpcouncil.gov.uk",
+    "CLK": "clacks.gov.uk",
+    "ESK": "eastsuffolk.gov.uk",
+    "FIF": "fife.gov.uk",
+    "IOS": "scilly.gov.uk",
+    "IOW": "iow.gov.uk",
+    "KIR": "kirklees.gov.uk",
+    "RDG": "reading.gov.uk",
+    "SAL": "stalbans.gov.uk",
+    "SHR": "shropshire.gov.uk",
+    "NNT": "northnorthants.gov.uk",
+    "GMCA": "greatermanchester-ca.gov.uk",
+    "WYCA": "westyorks-ca.gov.uk",
+    "TVCA": "teesvalley-ca.gov.uk",
+    "WECA": "westofengland-ca.gov.uk",
+    "CPCA": "cambridgeshirepeterborough-ca.gov.uk",
+    "LCR": "liverpoolcityregion-ca.gov.uk",
 }
 
 _COUNCIL_COLUMNS = (
@@ -229,7 +255,7 @@ def _import_councils(
         _assign(council, values)
         councils[code] = council
     if skipped:
-        logger.warning("%s: skipped %d councils without a GSS code: %s", COUNCILS_FILE, len(skipped), skipped)
+        logger.info("%s: skipped %d councils without a GSS code: %s", COUNCILS_FILE, len(skipped), skipped)
     session.flush()
     tick("councils", len(rows), len(rows))
     return councils, skipped
@@ -304,6 +330,9 @@ def _import_domains(
             continue
         codes = names.get(_council_name_key(_domain_note_name(str(record.get("notes") or ""))), set())
         current = [councils[code] for code in sorted(codes) if code in councils and councils[code].current]
+        if not current:
+            # An abolished council's domain stays in use by its staff, who now work for the successor.
+            current = _successors(codes, councils)
         if len(current) != 1 or domain in imported:
             unmatched.append(domain)
             continue
@@ -316,8 +345,44 @@ def _import_domains(
         row.council_id = council_id
         imported[domain] = row
     session.flush()
+    _import_domain_supplement(session, councils, imported)
     tick("domains", len(local), len(local))
     return list(imported.values()), sorted(unmatched)
+
+
+def _successors(codes: set[str], councils: dict[str, Council]) -> list[Council]:
+    """The current councils that replaced these (former) ones, following `replaced_by` through mergers."""
+    found: dict[str, Council] = {}
+    pending, seen = sorted(codes), set()
+    while pending:
+        code = pending.pop()
+        council = councils.get(code)
+        if council is None or code in seen:
+            continue
+        seen.add(code)
+        if council.current:
+            found[code] = council
+        else:
+            pending.extend(part.strip() for part in (council.replaced_by or "").split(",") if part.strip())
+    return [found[code] for code in sorted(found)]
+
+
+def _import_domain_supplement(
+    session: Session, councils: dict[str, Council], imported: dict[str, CouncilDomain]
+) -> None:
+    """Add COUNCIL_DOMAIN_SUPPLEMENT for the councils the domains file leaves out."""
+    have = {row.council_id for row in imported.values()}
+    existing = {row.domain: row for row in session.exec(select(CouncilDomain)).all()}
+    for code, domain in COUNCIL_DOMAIN_SUPPLEMENT.items():
+        council = councils.get(code)
+        if council is None or not council.current or council.id in have or domain in imported:
+            continue
+        assert council.id is not None
+        row = existing.get(domain) or CouncilDomain(domain=domain, council_id=council.id)
+        row.council_id = council.id
+        session.add(row)
+        imported[domain] = row
+    session.flush()
 
 
 def _is_exact_domain(domain: str) -> bool:
@@ -508,13 +573,7 @@ def _import_suppliers(
         if supplier is None:
             # Imported suppliers are published; an existing one keeps its slug, status and description.
             slug = _unique_slug(_slugify(values["name"]), slugs)
-            supplier = Supplier(
-                slug=slug,
-                name_key=key,
-                status=ContentStatus.published,
-                is_demo=False,
-                **values,
-            )
+            supplier = Supplier(slug=slug, name_key=key, status=ContentStatus.published, is_demo=False, **values)
             session.add(supplier)
             by_key[key] = supplier
         _assign(supplier, values)
@@ -534,10 +593,12 @@ def _import_aliases(session: Session, wanted: list[tuple[Supplier, str, str]], b
     seen: set[str] = set()
     for supplier, text, alias_key in wanted:
         owner = by_key.get(alias_key)
-        if alias_key in seen or (owner is not None and owner is not supplier) or text == supplier.name:
+        if (
+            alias_key in seen
+            or (owner is not None and owner is not supplier)
+            or text.casefold() == supplier.name.casefold()
+        ):
             continue  # one alias per key, never another supplier's own key, never the name itself
-        if alias_key == supplier.name_key and text.casefold() == supplier.name.casefold():
-            continue
         seen.add(alias_key)
         assert supplier.id is not None  # flushed by the caller
         values: dict[str, Any] = {"supplier_id": supplier.id, "alias": text[:200], "alias_key": alias_key}

@@ -49,6 +49,7 @@ def render(
     """Render the full page, or only its fragment for an htmx request; page and fragment share one partial."""
     name = fragment if fragment and wants_fragment(request) else page
     ctx = {
+        "is_fragment": name != page,
         "current_user": getattr(request.state, "user", None),
         "csrf_token": csrf_token(request),
         "settings": get_settings(),

@@ -72,6 +72,7 @@ def test_the_htmx_form_gets_its_fragment_with_the_errors(client: TestClient) -> 
     assert response.status_code == 422
     assert response.headers["vary"] == "HX-Request"
     part = fragment(response.text)
+    assert part.title.get_text().startswith("Error: Sign in")  # htmx sets the page title from it
     assert part.select_one(".govuk-error-summary") is not None
     assert part.find("input", id="email")["value"] == "x@gmail.com"
 
