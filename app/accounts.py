@@ -164,8 +164,8 @@ def start_session(session: Session, *, user: User, settings: Settings) -> str:
     return token
 
 
-def user_for_session(session: Session, *, cookie: str, settings: Settings) -> User | None:
-    """The signed-in user behind a session cookie, or None if it is invalid, expired or ended."""
+def _live_session(session: Session, *, cookie: str, settings: Settings) -> UserSession | None:
+    """The session record a cookie names, if the cookie is genuine and the session has not ended or expired."""
     try:
         claims = security.read_token(cookie, secret=settings.SECRET_KEY, audience=security.SESSION_AUDIENCE)
     except security.InvalidToken:
@@ -173,20 +173,22 @@ def user_for_session(session: Session, *, cookie: str, settings: Settings) -> Us
     record = session.get(UserSession, claims.token_id)
     if record is None or record.ended_at is not None or record.expires_at <= utcnow():
         return None
-    user = session.get(User, record.user_id)
-    if user is None or user.disabled or str(user.id) != claims.subject:
+    return record
+
+
+def user_for_session(session: Session, *, cookie: str, settings: Settings) -> User | None:
+    """The signed-in user behind a session cookie, or None if it is invalid, expired or ended."""
+    record = _live_session(session, cookie=cookie, settings=settings)
+    user = session.get(User, record.user_id) if record else None
+    if user is None or user.disabled:
         return None
     return user
 
 
 def end_session(session: Session, *, cookie: str, settings: Settings) -> None:
     """Sign out: the session cookie stops working even if someone kept a copy."""
-    try:
-        claims = security.read_token(cookie, secret=settings.SECRET_KEY, audience=security.SESSION_AUDIENCE)
-    except security.InvalidToken:
-        return
-    record = session.get(UserSession, claims.token_id)
-    if record is not None and record.ended_at is None:
+    record = _live_session(session, cookie=cookie, settings=settings)
+    if record is not None:
         record.ended_at = utcnow()
         session.add(record)
         session.commit()

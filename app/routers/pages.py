@@ -1,5 +1,7 @@
 """Public pages: the start page, about the data, privacy, accessibility and terms."""
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -8,27 +10,22 @@ from app.templating import render
 
 router = APIRouter()
 
-
-@router.get("/", name="pages:home")
-def home(request: Request, user: OptionalUser) -> HTMLResponse:
-    return render(request, "pages/home.html")
-
-
-@router.get("/about-the-data", name="pages:about_data")
-def about_data(request: Request, user: OptionalUser) -> HTMLResponse:
-    return render(request, "pages/about_data.html")
-
-
-@router.get("/privacy", name="pages:privacy")
-def privacy(request: Request, user: OptionalUser) -> HTMLResponse:
-    return render(request, "pages/privacy.html")
+# Route name: (path, template). Each is a plain page that reads nothing but who is signed in.
+PAGES = {
+    "pages:home": ("/", "pages/home.html"),
+    "pages:about_data": ("/about-the-data", "pages/about_data.html"),
+    "pages:privacy": ("/privacy", "pages/privacy.html"),
+    "pages:accessibility": ("/accessibility", "pages/accessibility.html"),
+    "pages:terms": ("/terms", "pages/terms.html"),
+}
 
 
-@router.get("/accessibility", name="pages:accessibility")
-def accessibility(request: Request, user: OptionalUser) -> HTMLResponse:
-    return render(request, "pages/accessibility.html")
+def _page(template: str) -> Callable[[Request, OptionalUser], HTMLResponse]:
+    def show(request: Request, user: OptionalUser) -> HTMLResponse:
+        return render(request, template)
+
+    return show
 
 
-@router.get("/terms", name="pages:terms")
-def terms(request: Request, user: OptionalUser) -> HTMLResponse:
-    return render(request, "pages/terms.html")
+for name, (path, template) in PAGES.items():
+    router.add_api_route(path, _page(template), methods=["GET"], name=name, response_class=HTMLResponse)
