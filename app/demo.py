@@ -44,24 +44,12 @@ from app.models import (
     utcnow,
 )
 from app.reference import supplier_name_key
+from app.standard import TIME_USED
 
 SEED = 2026
 DEMO_EMAIL_DOMAIN = "demo.invalid"
 DEMO_NAME_SUFFIX = " (demo)"
 DEMO_WEBSITE_TLD = "example"  # reserved by RFC 2606: never a real site
-
-SERVICE_AREAS = (
-    "Adult social care",
-    "Children's services",
-    "Revenues and benefits",
-    "Housing",
-    "Planning",
-    "Waste and recycling",
-    "Customer services",
-    "Finance",
-    "HR and payroll",
-    "ICT infrastructure",
-)
 
 
 class DemoDataError(DomainError):
@@ -753,7 +741,6 @@ COST_BANDS = {
     "vellanby": (CostBand.from_100k_to_500k, CostBand.from_25k_to_100k),
     "hollowmere": (CostBand.under_5k, CostBand.from_5k_to_25k),
 }
-TIME_USED = ("Under 1 year", "1 to 2 years", "2 to 5 years", "Over 5 years")
 MAX_AGE_DAYS = 912  # about 30 months, so some reviews are older than the 24 months the score period covers
 
 
@@ -963,8 +950,8 @@ def _time_used(relationship: Relationship, rng: random.Random) -> str | None:
     if relationship is EVALUATED:
         return None
     if relationship is PILOT:
-        return rng.choice(("3 months", "6 months"))
-    return rng.choice(TIME_USED)
+        return TIME_USED[0]
+    return rng.choice(TIME_USED[1:])
 
 
 def _pilot(

@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import PROJECT_ROOT, get_settings
 from app.errors import DomainError, NotSignedIn
-from app.routers import account, api, dev, pages, vendors
+from app.routers import account, api, contribute, dev, moderation, pages, suppliers, vendors
 from app.templating import SERVICE_NAME, render
 from app.web import SecurityMiddleware, csrf_protect
 
@@ -49,7 +49,16 @@ def create_app() -> FastAPI:
         StaticFiles(directory=PROJECT_ROOT / "static" / "vendor" / "govuk-frontend" / "assets", check_dir=False),
         name="assets",
     )
-    for router in (pages.router, account.router, vendors.router, dev.router):
+    html_routers = (
+        pages.router,
+        account.router,
+        suppliers.router,  # before vendors: /vendors/add is not a supplier called "add"
+        vendors.router,
+        contribute.router,
+        moderation.router,
+        dev.router,
+    )
+    for router in html_routers:
         app.include_router(router, include_in_schema=False, dependencies=[Depends(csrf_protect)])
     app.include_router(api.router)
     app.include_router(api.health_router)

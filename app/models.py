@@ -390,6 +390,7 @@ class Redaction(SQLModel, table=True):
     start: int
     end: int
     reason: str = Field(max_length=120)
+    original: str = Field(sa_column=Column(Text, nullable=False), description="the removed text, for the record")
     moderator_id: int = Field(foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utcnow)
 

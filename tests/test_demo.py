@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, SQLModel, col, select
 
 from app.db import make_engine
-from app.demo import DEMO_COUNCILS, SERVICE_AREAS, DemoDataError, seed_demo
+from app.demo import DEMO_COUNCILS, DemoDataError, seed_demo
 from app.models import (
     Category,
     ContentStatus,
@@ -22,6 +22,7 @@ from app.models import (
     SupplierCategory,
     User,
 )
+from app.standard import SERVICE_AREAS
 
 TODAY = date(2026, 3, 2)
 

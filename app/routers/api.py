@@ -1,18 +1,79 @@
-"""The JSON API under /api/v1 (bearer tokens), and the health check."""
+"""The JSON API under /api/v1 (bearer tokens), and the health check.
 
-from typing import Annotated
+Routes call the same service functions as the HTML pages. Contributions are checked by the forms' own parsers, so
+an invalid body gets 422 with one message per field, `{"detail": {"errors": {field: message}}}`, never a 500.
+The moderation routes are for moderators only: other officers get 403.
+"""
 
-from fastapi import APIRouter, Depends, Query
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from app import councils
+from app import contributions, councils, suppliers, vendors
 from app.db import database_status
-from app.deps import SessionDep, SettingsDep, get_api_user
+from app.deps import ApiUser, MailerDep, SessionDep, SettingsDep, get_api_user
+from app.errors import InvalidInput, NotAllowed, NotFound
+from app.mail import deliver_queued
+from app.models import ContentStatus, ContentType, Finding, Pilot, QueueStatus, Review, Role, Supplier, User
+from app.moderation import queue
+from app.moderation.queue import ItemDetail, QueueEntry, RedactionRequest
+from app.moderation.screening import Hit
+from app.schemas import (
+    PILOT_EXAMPLE,
+    REVIEW_EXAMPLE,
+    CategoryPublic,
+    ContractFactsPublic,
+    DecisionPublic,
+    FindingPublic,
+    ModerationActionIn,
+    ModerationItemList,
+    ModerationItemPublic,
+    PilotDetail,
+    ProductPublic,
+    PublishedReview,
+    RatingPublic,
+    ReviewDetail,
+    ReviewList,
+    ScorePublic,
+    ScoreSummary,
+    SubmissionResult,
+    VendorDetail,
+    VendorList,
+    VendorSummary,
+)
+from app.scores import DIMENSIONS
 from app.search import search_status
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(get_api_user)])
 health_router = APIRouter(tags=["health"])
+
+DatabaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+INVALID: dict[int | str, dict[str, Any]] = {
+    422: {"description": 'The body is not valid: {"detail": {"errors": {field: message}}}'}
+}
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def invalid(error: InvalidInput) -> JSONResponse:
+    """The 422 every route sends for input a service refused: one message per field."""
+    return JSONResponse({"detail": {"errors": error.errors}}, status_code=422)
+
+
+def _validated(model: type[Model], body: Any) -> Model:
+    """A pydantic model from a JSON body, or InvalidInput with one message per field."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        errors: dict[str, str] = {}
+        for problem in error.errors():
+            name = ".".join(str(part) for part in problem["loc"]) or "body"
+            errors.setdefault(name, problem["msg"])
+        raise InvalidInput(errors) from None
+
+
+# --- councils ------------------------------------------------------------------------------------
 
 
 class CouncilPublic(BaseModel):
@@ -49,6 +110,367 @@ def list_councils(
         for c in rows
     ]
     return CouncilList(count=len(items), councils=items)
+
+
+# --- suppliers -----------------------------------------------------------------------------------
+
+
+@router.get("/vendors", name="api:vendors", response_model=VendorList)
+def list_vendors(
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=100, description="part of the supplier's name or another spelling")] = "",
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+) -> VendorList:
+    """Published suppliers by name, 20 a page, each with its overall score and number of reviews."""
+    result = vendors.list_suppliers(session, q=q, page=page)
+    items = []
+    for supplier in result.items:
+        listed = result.scores.get(supplier.id or 0)
+        items.append(
+            VendorSummary(
+                slug=supplier.slug,
+                name=supplier.name,
+                website=supplier.website,
+                is_demo=supplier.is_demo,
+                score=ScoreSummary(
+                    overall=listed.overall if listed else None,
+                    word=listed.word if listed else None,
+                    count=listed.count if listed else 0,
+                ),
+            )
+        )
+    return VendorList(total=result.total, page=result.page, pages=result.pages, per_page=result.per_page, vendors=items)
+
+
+@router.get("/vendors/{slug}", name="api:vendor", response_model=VendorDetail)
+def get_vendor(session: SessionDep, slug: Annotated[str, Path(max_length=120)]) -> VendorDetail:
+    """A published supplier with its score (from published reviews only), other names, categories and products."""
+    profile = vendors.get_supplier_profile(session, slug=slug)
+    s = profile.supplier
+    return VendorDetail(
+        slug=s.slug,
+        name=s.name,
+        description=s.description,
+        website=s.website,
+        is_demo=s.is_demo,
+        aliases=profile.aliases,
+        categories=[CategoryPublic(code=c.code, label=c.label) for c in profile.categories],
+        products=[ProductPublic(id=p.id or 0, name=p.name) for p in profile.products],
+        score=ScorePublic.of(profile.score),
+    )
+
+
+@router.get("/vendors/{slug}/reviews", name="api:vendor_reviews", response_model=ReviewList)
+def list_vendor_reviews(
+    session: SessionDep,
+    slug: Annotated[str, Path(max_length=120)],
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+) -> ReviewList:
+    """A supplier's published reviews, newest first, 10 a page; reviewers appear as role and council only."""
+    reviews = vendors.get_supplier_profile(session, slug=slug, page=page).reviews
+    keys = {label: key for key, label in DIMENSIONS}
+    items = []
+    for r in reviews.items:
+        items.append(
+            PublishedReview(
+                id=r.id,
+                reviewer=r.author,
+                published_on=r.published_on,
+                older=r.older,
+                product=r.product,
+                relationship=r.relationship,
+                service_area=r.service_area,
+                time_used=r.time_used,
+                overall=r.overall,
+                recommend=r.recommend,
+                ratings=[RatingPublic(key=keys.get(label, label), label=label, rating=v) for label, v in r.ratings],
+                text_private=r.text_private,
+                headline=r.headline,
+                worked_well=r.worked_well,
+                did_not_work=r.did_not_work,
+                advice=r.advice,
+                contract=ContractFactsPublic(**vars(r.contract)) if r.contract else None,
+                is_demo=r.is_demo,
+            )
+        )
+    return ReviewList(
+        total=reviews.total, page=reviews.page, pages=reviews.pages, per_page=reviews.per_page, reviews=items
+    )
+
+
+# --- contributing --------------------------------------------------------------------------------
+
+
+def _supplier_for(session: SessionDep, body: dict[str, Any]) -> Supplier:
+    """The published supplier a contribution is about, named by its slug (an old, merged slug still works)."""
+    slug = body.get("supplier")
+    if not isinstance(slug, str) or not slug.strip():
+        raise InvalidInput({"supplier": "Give the supplier's slug, as in /api/v1/vendors"})
+    if len(slug) > 120:
+        raise NotFound("There is no supplier with this slug.")
+    supplier = suppliers.resolve(session, suppliers.get_by_slug(session, slug.strip()))
+    if supplier.status != ContentStatus.published:
+        raise NotFound("There is no supplier with this slug.")
+    return supplier
+
+
+def _findings(hits: list[Hit] | list[Finding]) -> list[FindingPublic]:
+    return [
+        FindingPublic(
+            field=h.field, category=h.category, severity=h.severity.value, start=h.start, end=h.end, detector=h.detector
+        )
+        for h in hits
+    ]
+
+
+def _submission(submission: contributions.Submission) -> JSONResponse:
+    result = SubmissionResult(
+        id=submission.content.id or 0,
+        status="published" if submission.api_status == "published" else "pending_moderation",
+        findings=_findings(submission.hits),
+    )
+    return JSONResponse(result.model_dump(), status_code=201)
+
+
+SUBMISSION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: {"model": SubmissionResult, "description": "Saved: published, or waiting for a moderator"},
+    404: {"description": "No published supplier has this slug"},
+    **INVALID,
+}
+
+
+@router.post("/reviews", name="api:create_review", status_code=201, responses=SUBMISSION_RESPONSES)
+def create_review(
+    session: SessionDep,
+    user: ApiUser,
+    body: Annotated[dict[str, Any], Body(openapi_examples={"review": {"value": REVIEW_EXAMPLE}})],
+) -> JSONResponse:
+    """Write a review to the review standard. It is screened: anything found, or a new author, waits for a moderator.
+
+    Ratings are 1 to 5, or null for "not applicable"; `overall` is 1 to 10; `contract_end` is an ISO date.
+    """
+    try:
+        supplier = _supplier_for(session, body)
+        data = contributions.parse_review(session, supplier=supplier, raw=body)
+    except InvalidInput as error:
+        return invalid(error)
+    return _submission(contributions.submit_review(session, author=user, supplier=supplier, data=data))
+
+
+@router.post("/pilots", name="api:create_pilot", status_code=201, responses=SUBMISSION_RESPONSES)
+def create_pilot(
+    session: SessionDep,
+    user: ApiUser,
+    body: Annotated[dict[str, Any], Body(openapi_examples={"pilot": {"value": PILOT_EXAMPLE}})],
+) -> JSONResponse:
+    """Record a pilot. It is screened like a review. Dates are ISO dates."""
+    try:
+        supplier = _supplier_for(session, body)
+        data = contributions.parse_pilot(session, supplier=supplier, raw=body)
+    except InvalidInput as error:
+        return invalid(error)
+    return _submission(contributions.submit_pilot(session, author=user, supplier=supplier, data=data))
+
+
+def _ratings(review: Review) -> list[RatingPublic]:
+    return [RatingPublic(key=key, label=label, rating=getattr(review, key)) for key, label in DIMENSIONS]
+
+
+@router.get("/reviews/{review_id}", name="api:review", response_model=ReviewDetail)
+def get_review(session: SessionDep, user: ApiUser, review_id: DatabaseId) -> ReviewDetail:
+    """A published review; its author also sees it before it is published, with its state. Others get 404."""
+    found = contributions.get_readable(session, reader=user, content_type=ContentType.review, content_id=review_id)
+    review = found.content
+    assert isinstance(review, Review)
+    hidden = review.keep_text_private and review.author_id != user.id
+    return ReviewDetail(
+        id=review.id or 0,
+        status=review.status.value,
+        published_at=review.published_at,
+        supplier=found.supplier.slug,
+        reviewer=f"{review.author_role}, {found.council.name}",
+        product_id=review.product_id,
+        relationship=review.relationship.value,
+        service_area=review.service_area,
+        time_used=review.time_used,
+        ratings=_ratings(review),
+        overall=review.overall,
+        recommend=review.recommend,
+        keep_text_private=review.keep_text_private,
+        headline=None if hidden else review.headline,
+        worked_well=None if hidden else review.worked_well,
+        did_not_work=None if hidden else review.did_not_work,
+        advice=None if hidden else review.advice,
+        procurement_route=review.procurement_route.value if review.procurement_route else None,
+        framework_lot=review.framework_lot,
+        contract_end=review.contract_end,
+        cost_band=review.cost_band.value if review.cost_band else None,
+    )
+
+
+@router.get("/pilots/{pilot_id}", name="api:pilot", response_model=PilotDetail)
+def get_pilot(session: SessionDep, user: ApiUser, pilot_id: DatabaseId) -> PilotDetail:
+    """A published pilot record; its author also sees it before it is published, with its state. Others get 404."""
+    found = contributions.get_readable(session, reader=user, content_type=ContentType.pilot, content_id=pilot_id)
+    pilot = found.content
+    assert isinstance(pilot, Pilot)
+    return PilotDetail(
+        id=pilot.id or 0,
+        status=pilot.status.value,
+        published_at=pilot.published_at,
+        supplier=found.supplier.slug,
+        author=f"{pilot.author_role}, {found.council.name}",
+        product_id=pilot.product_id,
+        title=pilot.title,
+        service_area=pilot.service_area,
+        problem=pilot.problem,
+        start_date=pilot.start_date,
+        end_date=pilot.end_date,
+        pilot_status=pilot.pilot_status.value,
+        outcome=pilot.outcome.value if pilot.outcome else None,
+        cost_band=pilot.cost_band.value if pilot.cost_band else None,
+        nda=pilot.nda.value,
+        lessons=pilot.lessons,
+        open_to_contact=pilot.open_to_contact,
+    )
+
+
+# --- moderation (moderators only) ----------------------------------------------------------------
+
+
+def require_api_moderator(user: ApiUser) -> User:
+    if user.role not in (Role.moderator, Role.admin):
+        raise NotAllowed("Only moderators can use the moderation API.")
+    return user
+
+
+ApiModerator = Annotated[User, Depends(require_api_moderator)]
+moderation = APIRouter(prefix="/moderation", dependencies=[Depends(require_api_moderator)])
+
+
+def _entry(entry: QueueEntry) -> ModerationItemPublic:
+    item = entry.item
+    return ModerationItemPublic(
+        id=item.id or 0,
+        version=item.version,
+        status=item.status.value,
+        content_type=item.content_type.value,
+        content_id=item.content_id,
+        content_status=entry.content.status.value,
+        severity=item.severity.value,
+        needs_two_moderators=item.needs_two_moderators,
+        opened_at=item.opened_at,
+        decided_at=item.decided_at,
+        overdue=entry.overdue,
+        findings=_findings(entry.findings),
+    )
+
+
+def _detail(detail: ItemDetail, moderator: User) -> ModerationItemPublic:
+    item = detail.item
+    return ModerationItemPublic(
+        id=item.id or 0,
+        version=item.version,
+        status=item.status.value,
+        content_type=item.content_type.value,
+        content_id=item.content_id,
+        content_status=detail.content.status.value,
+        severity=item.severity.value,
+        needs_two_moderators=item.needs_two_moderators,
+        approvals=detail.approvals,
+        opened_at=item.opened_at,
+        decided_at=item.decided_at,
+        findings=_findings(detail.findings),
+        decisions=[
+            DecisionPublic(
+                action=d.action,
+                reason_code=d.reason_code,
+                note=d.note,
+                by_you=d.moderator_id == moderator.id,
+                at=d.created_at,
+            )
+            for d in detail.decisions
+        ],
+    )
+
+
+@moderation.get("/items", name="api:moderation_items", response_model=ModerationItemList)
+def list_moderation_items(
+    session: SessionDep,
+    status: Annotated[str, Query(pattern="^(pending|decided)$", description="pending (open) or decided")] = "pending",
+) -> ModerationItemList:
+    """The queue: pending items most severe first, then oldest; or the latest decided ones."""
+    entries = queue.list_items(session, status=QueueStatus.open if status == "pending" else QueueStatus.decided)
+    return ModerationItemList(count=len(entries), items=[_entry(e) for e in entries])
+
+
+@moderation.get("/items/{item_id}", name="api:moderation_item", response_model=ModerationItemPublic)
+def get_moderation_item(session: SessionDep, moderator: ApiModerator, item_id: DatabaseId) -> ModerationItemPublic:
+    """One queue item with its findings and the decisions taken so far."""
+    return _detail(queue.get_item(session, item_id=item_id), moderator)
+
+
+@moderation.post(
+    "/items/{item_id}/actions",
+    name="api:moderation_action",
+    response_model=ModerationItemPublic,
+    responses={
+        403: {"description": "Not a moderator, or the moderator wrote the contribution"},
+        409: {"description": "Stale version: someone else acted first, nothing changed"},
+        **INVALID,
+    },
+)
+def act_on_item(
+    session: SessionDep,
+    mailer: MailerDep,
+    moderator: ApiModerator,
+    item_id: DatabaseId,
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            openapi_examples={
+                "redact": {
+                    "value": {
+                        "action": "redact_and_approve",
+                        "version": 1,
+                        "redactions": [{"field": "worked_well", "start": 10, "end": 17, "reason": "price"}],
+                    }
+                },
+                "reject": {"value": {"action": "reject", "version": 1, "reason_code": "personal_data"}},
+            }
+        ),
+    ],
+) -> ModerationItemPublic | JSONResponse:
+    """Approve, approve with redactions, send back (note required) or reject (reason code required) an item.
+
+    Send the item's `version`: a stale one gets 409 and changes nothing. A critical item needs two different
+    moderators' approvals; nobody decides on their own contribution (403).
+    """
+    try:
+        action = _validated(ModerationActionIn, body)
+        detail = queue.decide(
+            session,
+            moderator=moderator,
+            item_id=item_id,
+            version=action.version,
+            action=queue.Action(action.action),
+            reason_code=action.reason_code,
+            note=action.note,
+            redactions=[
+                RedactionRequest(field=r.field, start=r.start, end=r.end, reason=r.reason) for r in action.redactions
+            ],
+        )
+    except InvalidInput as error:
+        return invalid(error)
+    state = _detail(detail, moderator)
+    deliver_queued(session, mailer)  # the author hears the outcome now, after the decision is committed
+    return state
+
+
+router.include_router(moderation)
+
+
+# --- health --------------------------------------------------------------------------------------
 
 
 class Health(BaseModel):
