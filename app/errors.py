@@ -47,3 +47,13 @@ class InvalidInput(DomainError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
+
+
+class Moved(DomainError):
+    """What an address named now lives elsewhere (a merged supplier): a permanent redirect."""
+
+    status_code = 301
+
+    def __init__(self, *, old: str, new: str) -> None:
+        super().__init__(f"Moved to {new}")
+        self.old, self.new = old, new

@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import PROJECT_ROOT, get_settings
-from app.errors import DomainError, NotSignedIn
+from app.errors import DomainError, Moved, NotSignedIn
 from app.routers import account, api, contribute, dev, moderation, pages, suppliers, vendors
 from app.templating import SERVICE_NAME, render
 from app.web import SecurityMiddleware, csrf_protect
@@ -87,6 +87,9 @@ def error_response(request: Request, status_code: int, message: str, headers: di
 
 
 async def handle_domain_error(request: Request, error: DomainError) -> Response:
+    if isinstance(error, Moved):
+        path = request.url.path.replace(f"/{error.old}", f"/{error.new}", 1)
+        return RedirectResponse(str(request.url.replace(path=path)), status_code=301)
     if isinstance(error, NotSignedIn) and not _is_api(request):
         target = request.url_for("account:sign_in").include_query_params(next=request.url.path)
         if request.headers.get("HX-Request") == "true":

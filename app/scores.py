@@ -23,16 +23,10 @@ from sqlalchemy import ColumnElement, case
 from sqlmodel import Session, col, func, select
 
 from app.models import ContentStatus, Review, utcnow
+from app.standard import DIMENSIONS as STANDARD_DIMENSIONS
 
-DIMENSIONS: tuple[tuple[str, str], ...] = (
-    ("implementation", "Implementation and delivery"),
-    ("customisation_cost", "Cost of customisation and change"),
-    ("fit", "Fit to requirements"),
-    ("support", "Support and service levels"),
-    ("value", "Value for money"),
-    ("partnership", "Partnership and improvement"),
-    ("data_exit", "Data, integration and exit"),
-)
+# (Review attribute, label) of each dimension, in the standard's order.
+DIMENSIONS: tuple[tuple[str, str], ...] = tuple((d.key, d.label) for d in STANDARD_DIMENSIONS)
 OVERALL_SCALE = range(1, 11)
 DIMENSION_MAX = 5
 OLDER_AFTER_MONTHS = 24

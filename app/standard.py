@@ -92,17 +92,17 @@ RELATIONSHIPS: dict[Relationship, str] = {
 }
 
 PROCUREMENT_ROUTES: dict[ProcurementRoute, str] = {
-    ProcurementRoute.framework: "Framework (give the framework and lot)",
+    ProcurementRoute.framework: "Framework",
     ProcurementRoute.direct_award: "Direct award",
     ProcurementRoute.open_tender: "Open tender",
 }
 
 COST_BANDS: dict[CostBand, str] = {
-    CostBand.under_5k: "Under £5k a year",
-    CostBand.from_5k_to_25k: "£5k to £25k a year",
-    CostBand.from_25k_to_100k: "£25k to £100k a year",
-    CostBand.from_100k_to_500k: "£100k to £500k a year",
-    CostBand.over_500k: "Over £500k a year",
+    CostBand.under_5k: "Under £5k",
+    CostBand.from_5k_to_25k: "£5k to £25k",
+    CostBand.from_25k_to_100k: "£25k to £100k",
+    CostBand.from_100k_to_500k: "£100k to £500k",
+    CostBand.over_500k: "Over £500k",
 }
 
 PILOT_STATUSES: dict[PilotStatus, str] = {

@@ -12,13 +12,16 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app import audit
-from app.errors import InvalidInput, NotAllowed, NotFound
+from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from app.mail import queue_mail
 from app.models import (
     ContentStatus,
     ContentType,
+    ModerationDecision,
     ModerationItem,
     Pilot,
     Product,
+    QueueStatus,
     Review,
     Role,
     Sale,
@@ -27,6 +30,7 @@ from app.models import (
     SupplierAlias,
     SupplierCategory,
     User,
+    utcnow,
 )
 from app.moderation import screening
 from app.moderation.sanitize import clean_text
@@ -237,4 +241,79 @@ def resolve(session: Session, supplier: Supplier) -> Supplier:
         merged = session.get(Supplier, supplier.merged_into_id)
         assert merged is not None
         supplier = merged
+    return supplier
+
+
+@dataclass
+class Proposal:
+    supplier: Supplier
+    item: ModerationItem
+    proposer: User | None
+
+
+def list_proposed(session: Session) -> list[Proposal]:
+    """Suppliers officers proposed that wait for a moderator, oldest first (two queries)."""
+    rows = session.exec(
+        select(ModerationItem, Supplier)
+        .join(Supplier, col(Supplier.id) == col(ModerationItem.content_id))
+        .where(ModerationItem.content_type == ContentType.supplier, ModerationItem.status == QueueStatus.open)
+        .order_by(col(ModerationItem.opened_at))
+    ).all()
+    proposer_ids = {s.added_by_id for _, s in rows if s.added_by_id}
+    proposers = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(proposer_ids))).all()}
+    return [Proposal(s, item, proposers.get(s.added_by_id)) for item, s in rows]
+
+
+def decide_proposed(session: Session, *, moderator: User, supplier_id: int, version: int, approve: bool) -> Supplier:
+    """A moderator lists a proposed supplier, or turns it down (a duplicate, not a supplier, unsuitable)."""
+    supplier = session.get(Supplier, supplier_id)
+    item = session.exec(
+        select(ModerationItem).where(
+            ModerationItem.content_type == ContentType.supplier,
+            ModerationItem.content_id == supplier_id,
+            ModerationItem.status == QueueStatus.open,
+        )
+    ).first()
+    if supplier is None or item is None:
+        raise NotFound("There is no proposed supplier waiting at this address.")
+    if supplier.added_by_id == moderator.id:
+        raise NotAllowed("You cannot decide on a supplier you proposed: another moderator must.")
+    claimed = session.execute(
+        update(ModerationItem)
+        .where(col(ModerationItem.id) == item.id, col(ModerationItem.version) == version)
+        .values(version=version + 1, status=QueueStatus.decided, decided_at=utcnow())
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise Conflict("Someone else acted on this supplier first. Reload the queue to see what changed.")
+    supplier.status = ContentStatus.published if approve else ContentStatus.rejected
+    session.add(supplier)
+    session.add(
+        ModerationDecision(
+            item_id=item.id or 0, moderator_id=moderator.id or 0, action="approve" if approve else "reject"
+        )
+    )
+    audit.record(
+        session,
+        actor=moderator,
+        action="supplier_approved" if approve else "supplier_rejected",
+        entity_type="supplier",
+        entity_id=supplier.id or 0,
+        from_state=ContentStatus.pending.value,
+        to_state=supplier.status.value,
+    )
+    if supplier.added_by_id:
+        proposer = session.get(User, supplier.added_by_id)
+        if proposer is not None:
+            outcome = "is now listed" if approve else "was not added to the list"
+            queue_mail(
+                session,
+                to=proposer.email,
+                subject=f"The supplier you proposed {outcome}",
+                body_text=f"{supplier.name}, the supplier you proposed, {outcome}.",
+                kind="moderation_outcome",
+            )
+    session.commit()
+    session.refresh(supplier)
+    screening.invalidate_allowlist()
     return supplier

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, or_, select
 
-from app.errors import NotFound
+from app.errors import Moved, NotFound
 from app.models import (
     Category,
     ContentStatus,
@@ -43,40 +43,11 @@ from app.models import (
     utcnow,
 )
 from app.scores import DIMENSIONS, Score, older_than, score_word, scores_for, supplier_score
+from app.standard import COST_BANDS, PILOT_OUTCOMES, PILOT_STATUSES, PROCUREMENT_ROUTES, RELATIONSHIPS
+from app.suppliers import resolve
 
 PER_PAGE = 20
 REVIEWS_PER_PAGE = 10
-
-RELATIONSHIP_LABELS = {
-    Relationship.pilot: "Pilot",
-    Relationship.live_contract: "Live contract",
-    Relationship.past_contract: "Past contract",
-    Relationship.evaluated: "Evaluated but did not buy",
-}
-COST_BAND_LABELS = {
-    CostBand.under_5k: "Under £5k",
-    CostBand.from_5k_to_25k: "£5k to £25k",
-    CostBand.from_25k_to_100k: "£25k to £100k",
-    CostBand.from_100k_to_500k: "£100k to £500k",
-    CostBand.over_500k: "Over £500k",
-}
-PROCUREMENT_ROUTE_LABELS = {
-    ProcurementRoute.framework: "Framework",
-    ProcurementRoute.direct_award: "Direct award",
-    ProcurementRoute.open_tender: "Open tender",
-}
-PILOT_STATUS_LABELS = {
-    PilotStatus.planned: "Planned",
-    PilotStatus.running: "Running",
-    PilotStatus.completed: "Completed",
-    PilotStatus.stopped: "Stopped",
-}
-PILOT_OUTCOME_LABELS = {
-    PilotOutcome.adopted: "Adopted",
-    PilotOutcome.extending: "Extending",
-    PilotOutcome.not_adopted: "Not adopted",
-    PilotOutcome.inconclusive: "Inconclusive",
-}
 
 Sort = Literal["newest", "highest", "lowest"]
 Band = Literal["", "9-10", "7-8", "5-6", "1-4"]
@@ -323,6 +294,8 @@ def get_supplier_profile(
     ).first()
     if supplier is None or supplier.id is None:
         raise NotFound("There is no supplier at this address.")
+    if supplier.merged_into_id is not None:
+        raise Moved(old=slug, new=resolve(session, supplier).slug)
     now = now or utcnow()
     aliases = session.exec(
         select(SupplierAlias.alias).where(SupplierAlias.supplier_id == supplier.id).order_by(col(SupplierAlias.alias))
@@ -380,7 +353,7 @@ def _filter_options(session: Session, *, supplier_id: int) -> FilterOptions:
     return FilterOptions(
         council_types=sorted({(row[0], row[1]) for row in rows}, key=lambda pair: pair[1]),
         regions=sorted({row[2] for row in rows if row[2]}),
-        relationships=[(value.value, label) for value, label in RELATIONSHIP_LABELS.items() if value in relationships],
+        relationships=[(value.value, label) for value, label in RELATIONSHIPS.items() if value in relationships],
         service_areas=sorted({row[3] for row in rows}),
     )
 
@@ -460,7 +433,7 @@ def _shown_review(
         headline=None if private else review.headline,
         overall=review.overall,
         recommend=review.recommend,
-        relationship=RELATIONSHIP_LABELS[Relationship(review.relationship)],
+        relationship=RELATIONSHIPS[Relationship(review.relationship)],
         service_area=review.service_area,
         product=product_names.get(review.product_id),
         time_used=review.time_used,
@@ -483,12 +456,12 @@ def contract_facts(review: Review) -> ContractFacts | None:
     published_source = source if source and source.startswith(("https://", "http://")) else None
     exact_cost = _pounds(review.exact_cost_pence) if review.exact_cost_pence is not None and published_source else None
     facts = ContractFacts(
-        procurement_route=PROCUREMENT_ROUTE_LABELS[ProcurementRoute(review.procurement_route)]
+        procurement_route=PROCUREMENT_ROUTES[ProcurementRoute(review.procurement_route)]
         if review.procurement_route
         else None,
         framework_lot=review.framework_lot,
         contract_end=long_date(review.contract_end) or None,
-        cost_band=COST_BAND_LABELS[CostBand(review.cost_band)] if review.cost_band else None,
+        cost_band=COST_BANDS[CostBand(review.cost_band)] if review.cost_band else None,
         exact_cost=exact_cost,
         exact_cost_source_url=published_source if exact_cost else None,
     )
@@ -518,11 +491,11 @@ def _pilots(session: Session, *, supplier_id: int, product_names: dict[int | Non
                 author=f"{pilot.author_role}, {council}",
                 service_area=pilot.service_area,
                 product=product_names.get(pilot.product_id),
-                status=PILOT_STATUS_LABELS[PilotStatus(pilot.pilot_status)],
-                outcome=PILOT_OUTCOME_LABELS[PilotOutcome(pilot.outcome)] if pilot.outcome else None,
+                status=PILOT_STATUSES[PilotStatus(pilot.pilot_status)],
+                outcome=PILOT_OUTCOMES[PilotOutcome(pilot.outcome)] if pilot.outcome else None,
                 start_on=long_date(pilot.start_date),
                 end_on=long_date(pilot.end_date),
-                cost_band=COST_BAND_LABELS[CostBand(pilot.cost_band)] if pilot.cost_band else None,
+                cost_band=COST_BANDS[CostBand(pilot.cost_band)] if pilot.cost_band else None,
                 members_only=pilot.nda != NdaStatus.no,
                 problem=pilot.problem,
                 lessons=pilot.lessons,

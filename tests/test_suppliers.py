@@ -107,3 +107,59 @@ def test_merging_real_suppliers_moves_their_sales(session: Session) -> None:
     assert sales
     suppliers.merge(session, admin=admin, source=source, target=target)
     assert set(session.exec(select(Sale.id).where(Sale.supplier_id == target.id)).all()) >= set(sales)
+
+
+def test_a_moderator_lists_a_proposed_supplier_and_the_proposer_is_told(client: TestClient, session: Session) -> None:
+    officer = make_user(session, email="officer@harrow.gov.uk")
+    proposed = suppliers.propose(session, author=officer, data=suppliers.parse_supplier({"name": "Fresh Ideas Ltd"}))
+    make_user(session, email="mod@harrow.gov.uk", role=Role.moderator)
+    sign_in(client, session, "mod@harrow.gov.uk")
+    queue = validate_page(client.get("/moderation").text)
+    form = queue.select_one(".app-proposals form")
+    assert "Fresh Ideas Ltd" in queue.select_one(".app-proposals").get_text()
+    data = {i["name"]: i["value"] for i in form.select("input[type=hidden]")}
+    done = client.post(form["action"], data={**data, "action": "approve"})
+    assert done.status_code == 200 and "The supplier is listed" in done.text
+    session.expire_all()
+    assert session.get(Supplier, proposed.id).status == ContentStatus.published
+    stale = client.post(form["action"], data={**data, "action": "reject"})
+    assert stale.status_code in (404, 409)  # already decided: nothing changes
+    assert session.get(Supplier, proposed.id).status == ContentStatus.published
+    from tests.factories import last_mail
+
+    assert "is now listed" in last_mail(session, "officer@harrow.gov.uk").subject
+
+
+def test_nobody_decides_on_a_supplier_they_proposed(session: Session) -> None:
+    moderator = make_user(session, email="mod@harrow.gov.uk", role=Role.moderator)
+    proposed = suppliers.propose(session, author=moderator, data=suppliers.parse_supplier({"name": "Own Pick Ltd"}))
+    import pytest
+
+    from app.errors import NotAllowed
+
+    with pytest.raises(NotAllowed):
+        suppliers.decide_proposed(session, moderator=moderator, supplier_id=proposed.id or 0, version=1, approve=True)
+
+
+def test_a_merged_suppliers_old_address_redirects(client: TestClient, session: Session) -> None:
+    admin = make_user(session, email="admin@harrow.gov.uk", role=Role.admin)
+    source, target = by_name(session, "Symantec"), by_name(session, "Specialist Computer Centre")
+    old_slug = source.slug
+    suppliers.merge(session, admin=admin, source=source, target=target)
+    sign_in(client, session, "officer@harrow.gov.uk")
+    response = client.get(f"/vendors/{old_slug}", follow_redirects=False)
+    assert response.status_code == 301 and response.headers["location"].endswith(f"/vendors/{target.slug}")
+
+
+def test_officers_propose_suppliers_through_the_api(client: TestClient, session: Session) -> None:
+    from app import accounts
+    from app.config import get_settings
+
+    make_user(session, email="officer@harrow.gov.uk")
+    token = accounts.issue_api_token(session, email="officer@harrow.gov.uk", settings=get_settings())
+    headers = {"Authorization": f"Bearer {token}"}
+    created = client.post("/api/v1/vendors", json={"name": "Api Added Ltd"}, headers=headers)
+    assert created.status_code == 201 and created.json()["status"] == "pending_moderation"
+    duplicate = client.post("/api/v1/vendors", json={"name": "api added limited"}, headers=headers)
+    assert duplicate.status_code == 422
+    assert client.post("/api/v1/vendors", json={"name": ""}, headers=headers).status_code == 422

@@ -142,6 +142,21 @@ def list_vendors(
     return VendorList(total=result.total, page=result.page, pages=result.pages, per_page=result.per_page, vendors=items)
 
 
+@router.post("/vendors", name="api:create_vendor", status_code=201)
+def propose_vendor(
+    session: SessionDep,
+    user: ApiUser,
+    body: Annotated[dict[str, Any], Body(openapi_examples={"supplier": {"value": {"name": "Example Systems Ltd"}}})],
+) -> JSONResponse:
+    """Propose a supplier that is missing (`name`, optional `website` and `description`): listed once a moderator
+    approves it."""
+    try:
+        supplier = suppliers.propose(session, author=user, data=suppliers.parse_supplier(body))
+    except InvalidInput as error:
+        return invalid(error)
+    return JSONResponse({"slug": supplier.slug, "name": supplier.name, "status": "pending_moderation"}, status_code=201)
+
+
 @router.get("/vendors/{slug}", name="api:vendor", response_model=VendorDetail)
 def get_vendor(session: SessionDep, slug: Annotated[str, Path(max_length=120)]) -> VendorDetail:
     """A published supplier with its score (from published reviews only), other names, categories and products."""

@@ -2,12 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from app import suppliers
 from app.contributions import text_fields
 from app.deps import MailerDep, ModeratorUser, SessionDep, require_moderator
 from app.errors import Conflict, InvalidInput
@@ -53,6 +54,8 @@ DONE_MESSAGES = {
     "first_approval": "Your approval is recorded. A second moderator must approve it before it is published.",
     "sent_back": "The contribution is sent back. The author has an email with your note and what they wrote.",
     "rejected": "The contribution is rejected. The author has an email with the reason.",
+    "supplier_listed": "The supplier is listed. The officer who proposed it has been told.",
+    "supplier_refused": "The supplier is not listed. The officer who proposed it has been told.",
 }
 
 ACTION_LABELS = {
@@ -240,9 +243,27 @@ def queue_page(
     done: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
     rows = _queue_rows(queue.list_items(session, status=status))
-    return render(
-        request, "moderation/queue.html", {"entries": rows, "status": status.value, "done": DONE_MESSAGES.get(done)}
+    proposals = suppliers.list_proposed(session) if status == QueueStatus.open else []
+    context = {"entries": rows, "proposals": proposals, "status": status.value, "done": DONE_MESSAGES.get(done)}
+    return render(request, "moderation/queue.html", context)
+
+
+@router.post("/suppliers/{supplier_id}/decide", name="moderation:decide_supplier")
+def decide_supplier(
+    request: Request,
+    session: SessionDep,
+    mailer: MailerDep,
+    user: ModeratorUser,
+    supplier_id: ItemId,
+    version: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    action: Annotated[Literal["approve", "reject"], Form()],
+) -> Response:
+    suppliers.decide_proposed(
+        session, moderator=user, supplier_id=supplier_id, version=version, approve=action == "approve"
     )
+    deliver_queued(session, mailer)
+    done = "supplier_listed" if action == "approve" else "supplier_refused"
+    return redirect(str(request.url_for("moderation:queue").include_query_params(done=done)), request)
 
 
 @router.get("/items/{item_id}", name="moderation:item")
