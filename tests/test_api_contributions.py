@@ -9,20 +9,9 @@ from sqlmodel import Session, select
 from app import accounts, audit
 from app.config import get_settings
 from app.models import ContentStatus, ModerationItem, Review, Role, Supplier, User, utcnow
-from app.reference import supplier_name_key
-from tests.factories import make_user
+from tests.factories import make_supplier, make_user
 
 PRICE_TEXT = "Good value at £12,500 per year for the whole council."
-
-
-def make_supplier(session: Session, name: str = "Acme Housing Systems") -> Supplier:
-    supplier = Supplier(
-        slug="-".join(name.lower().split()), name=name, name_key=supplier_name_key(name), website="https://acme.example"
-    )
-    session.add(supplier)
-    session.commit()
-    session.refresh(supplier)
-    return supplier
 
 
 def token_for(session: Session, user: User) -> dict[str, str]:
@@ -102,7 +91,7 @@ def act(client: TestClient, headers: dict[str, str], item_id: int, **body: Any) 
 def test_a_price_waits_for_a_moderator_who_redacts_it_and_publishes_the_rest(
     client: TestClient, session: Session
 ) -> None:
-    supplier = make_supplier(session)
+    supplier = make_supplier(session, "Acme Housing Systems", website="https://acme.example")
     officer, officer_headers = api_user(session)
     _, moderator_headers = api_user(session, email="moderator@harrow.gov.uk", role=Role.moderator)
 
@@ -153,7 +142,7 @@ def test_a_price_waits_for_a_moderator_who_redacts_it_and_publishes_the_rest(
 
 
 def test_the_vendor_api_lists_and_describes_suppliers_with_their_scores(client: TestClient, session: Session) -> None:
-    supplier = make_supplier(session)
+    supplier = make_supplier(session, "Acme Housing Systems", website="https://acme.example")
     author, _ = api_user(session)
     for overall, recommend in ((8, True), (6, False)):
         session.add(
@@ -201,7 +190,7 @@ def test_the_vendor_api_lists_and_describes_suppliers_with_their_scores(client: 
 
 
 def test_a_clean_review_of_a_trusted_officer_is_published_at_once(client: TestClient, session: Session) -> None:
-    supplier = make_supplier(session)
+    supplier = make_supplier(session, "Acme Housing Systems", website="https://acme.example")
     officer, headers = api_user(session)
     first = post_review(client, headers, review_body(supplier))
     assert first == {"id": first["id"], "status": "pending_moderation", "findings": []}  # new officers wait
@@ -231,7 +220,7 @@ def test_a_clean_review_of_a_trusted_officer_is_published_at_once(client: TestCl
 
 
 def test_pilots_are_screened_and_readable_by_their_author_until_published(client: TestClient, session: Session) -> None:
-    supplier = make_supplier(session)
+    supplier = make_supplier(session, "Acme Housing Systems", website="https://acme.example")
     _, headers = api_user(session)
     _, other = api_user(session, email="reader@surreycc.gov.uk", gss_code="E10000030")
     response = client.post("/api/v1/pilots", json=pilot_body(supplier, lessons="Ask Dr Jones."), headers=headers)
@@ -273,7 +262,7 @@ def test_pilots_are_screened_and_readable_by_their_author_until_published(client
 def test_invalid_reviews_get_422_with_a_message_per_field(
     client: TestClient, session: Session, overrides: dict[str, Any], fields: set[str]
 ) -> None:
-    supplier = make_supplier(session)
+    supplier = make_supplier(session, "Acme Housing Systems", website="https://acme.example")
     _, headers = api_user(session)
     response = client.post("/api/v1/reviews", json=review_body(supplier, **overrides), headers=headers)
     assert response.status_code == 422, response.text
@@ -284,7 +273,7 @@ def test_invalid_reviews_get_422_with_a_message_per_field(
 
 
 def test_bodies_that_are_not_reviews_never_cause_a_server_error(client: TestClient, session: Session) -> None:
-    supplier = make_supplier(session)
+    supplier = make_supplier(session, "Acme Housing Systems", website="https://acme.example")
     _, headers = api_user(session)
     for body in ([], "text", 3, None):
         assert client.post("/api/v1/reviews", json=body, headers=headers).status_code == 422
@@ -302,7 +291,7 @@ def test_bodies_that_are_not_reviews_never_cause_a_server_error(client: TestClie
 
 
 def test_the_moderation_api_is_for_moderators_only(client: TestClient, session: Session) -> None:
-    supplier = make_supplier(session)
+    supplier = make_supplier(session, "Acme Housing Systems", website="https://acme.example")
     _, officer = api_user(session)
     review = post_review(client, officer, review_body(supplier))
     item = session.exec(select(ModerationItem)).one()
@@ -316,7 +305,7 @@ def test_the_moderation_api_is_for_moderators_only(client: TestClient, session: 
 
 
 def test_the_api_queue_lists_pending_items_most_severe_first(client: TestClient, session: Session) -> None:
-    supplier = make_supplier(session)
+    supplier = make_supplier(session, "Acme Housing Systems", website="https://acme.example")
     _, officer = api_user(session)
     _, moderator = api_user(session, email="moderator@harrow.gov.uk", role=Role.moderator)
     low = post_review(client, officer, review_body(supplier, headline="Clean"))
@@ -334,7 +323,7 @@ def test_the_api_queue_lists_pending_items_most_severe_first(client: TestClient,
 
 
 def test_a_moderator_cannot_act_on_their_own_contribution(client: TestClient, session: Session) -> None:
-    supplier = make_supplier(session)
+    supplier = make_supplier(session, "Acme Housing Systems", website="https://acme.example")
     _, moderator = api_user(session, email="moderator@harrow.gov.uk", role=Role.moderator)
     own = post_review(client, moderator, review_body(supplier, worked_well=PRICE_TEXT))
     item = open_item(client, moderator, own["id"])
@@ -389,7 +378,7 @@ def test_a_moderator_cannot_act_on_their_own_contribution(client: TestClient, se
 def test_invalid_actions_get_422_and_change_nothing(
     client: TestClient, session: Session, body: dict[str, Any], field: str
 ) -> None:
-    supplier = make_supplier(session)
+    supplier = make_supplier(session, "Acme Housing Systems", website="https://acme.example")
     _, officer = api_user(session)
     _, moderator = api_user(session, email="moderator@harrow.gov.uk", role=Role.moderator)
     review = post_review(client, officer, review_body(supplier, worked_well=PRICE_TEXT))
@@ -404,7 +393,7 @@ def test_invalid_actions_get_422_and_change_nothing(
 
 
 def test_four_eyes_and_a_stale_version_through_the_api(client: TestClient, session: Session) -> None:
-    supplier = make_supplier(session)
+    supplier = make_supplier(session, "Acme Housing Systems", website="https://acme.example")
     _, officer = api_user(session)
     _, first = api_user(session, email="first.moderator@harrow.gov.uk", role=Role.moderator)
     _, second = api_user(session, email="second.moderator@harrow.gov.uk", role=Role.moderator)

@@ -3,16 +3,13 @@
 The `make_*` functions here build suppliers, reviews and pilots for these tests and for tests/test_vendors.py.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, event
-from sqlmodel import Session, select
+from sqlalchemy import Engine
+from sqlmodel import Session
 
-from app.models import ContentStatus, NdaStatus, Pilot, PilotStatus, Relationship, Review, Supplier, User
+from app.models import ContentStatus, ContentType, Review
 from app.scores import (
     DIMENSIONS,
     DimensionScore,
@@ -24,145 +21,7 @@ from app.scores import (
     scores_for,
     supplier_score,
 )
-from tests.factories import council
-
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-HARROW = "E09000015"  # London Borough of Harrow: LBO, London
-SURREY = "E10000030"  # Surrey County Council: CTY, South East
-BIRMINGHAM = "E08000025"  # Birmingham City Council: MD, West Midlands
-LEEDS = "E08000035"  # Leeds City Council: MD, Yorkshire and The Humber
-AUTHOR_NAME = "Morwenna Trelawney-Quist"  # a name that must never appear on a page
-
-
-# --- test data -----------------------------------------------------------------------------------
-
-
-def make_supplier(session: Session, *, name: str = "Fenwick Ledger Systems") -> Supplier:
-    slug = "-".join(name.lower().split())
-    supplier = Supplier(slug=slug, name=name, name_key=slug.replace("-", " "), description=f"{name} makes software.")
-    session.add(supplier)
-    session.commit()
-    session.refresh(supplier)
-    return supplier
-
-
-def author(session: Session, gss_code: str = HARROW) -> User:
-    """One author per council, with a name and an email address that pages must never show."""
-    email = f"author.{gss_code.lower()}@author.invalid"
-    found = session.exec(select(User).where(User.email == email)).first()
-    if found is not None:
-        return found
-    user = User(email=email, name=AUTHOR_NAME, job_title="Digital lead", council_id=council(session, gss_code).id or 0)
-    session.add(user)
-    session.flush()
-    return user
-
-
-def _scores(text: str) -> dict[str, int | None]:
-    values = [None if part == "-" else int(part) for part in text.split()]
-    assert len(values) == len(DIMENSIONS)
-    return {key: value for (key, _label), value in zip(DIMENSIONS, values, strict=True)}
-
-
-def make_review(
-    session: Session,
-    supplier: Supplier,
-    *,
-    overall: int = 7,
-    scores: str = "4 3 4 4 3 3 3",
-    gss_code: str = HARROW,
-    status: ContentStatus = ContentStatus.published,
-    published_at: datetime | None = None,
-    recommend: bool = True,
-    relationship: Relationship = Relationship.live_contract,
-    service_area: str = "Finance",
-    headline: str = "A review",
-    role: str = "Digital lead",
-    commit: bool = True,
-    **fields: Any,
-) -> Review:
-    """A review of `supplier`; the seven scores as in the demo data ("4 - 3 ...", "-" for not applicable)."""
-    writer = author(session, gss_code)
-    assert supplier.id is not None and writer.id is not None
-    review = Review(
-        supplier_id=supplier.id,
-        author_id=writer.id,
-        council_id=writer.council_id,
-        author_role=role,
-        status=status,
-        overall=overall,
-        recommend=recommend,
-        relationship=relationship,
-        service_area=service_area,
-        headline=headline,
-        worked_well=f"What worked for {headline}.",
-        did_not_work=f"What did not work for {headline}.",
-        advice=f"Advice from {headline}.",
-        published_at=published_at if published_at is not None or status != ContentStatus.published else NOW,
-        **_scores(scores),
-        **fields,
-    )
-    session.add(review)
-    if commit:
-        session.commit()
-        session.refresh(review)
-    return review
-
-
-def make_pilot(
-    session: Session,
-    supplier: Supplier,
-    *,
-    title: str = "A pilot",
-    gss_code: str = HARROW,
-    status: ContentStatus = ContentStatus.published,
-    nda: NdaStatus = NdaStatus.no,
-    commit: bool = True,
-    **fields: Any,
-) -> Pilot:
-    writer = author(session, gss_code)
-    assert supplier.id is not None and writer.id is not None
-    values: dict[str, Any] = {
-        "service_area": "Finance",
-        "problem": f"The problem {title} addressed.",
-        "lessons": f"The lessons of {title}.",
-        "pilot_status": PilotStatus.completed,
-        "start_date": date(2025, 1, 6),
-        "end_date": date(2025, 4, 4),
-        "published_at": NOW - timedelta(days=30),
-        **fields,
-    }
-    pilot = Pilot(
-        supplier_id=supplier.id,
-        author_id=writer.id,
-        council_id=writer.council_id,
-        author_role="Service lead",
-        status=status,
-        title=title,
-        nda=nda,
-        **values,
-    )
-    session.add(pilot)
-    if commit:
-        session.commit()
-        session.refresh(pilot)
-    return pilot
-
-
-@contextmanager
-def counting_queries(engine: Engine) -> Iterator[Callable[[], int]]:
-    """Count the SQL statements sent to the database inside the block."""
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield lambda: len(statements)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
+from tests.factories import NOW, counting_queries, make_review, make_supplier
 
 # --- the arithmetic ------------------------------------------------------------------------------
 
@@ -340,3 +199,42 @@ def test_bars_and_percentages_for_the_page() -> None:
     assert score.period == "March 2025"
     assert score.distribution_bars[0] == (10, 0, 0)
     assert (6, 6, 38) in score.distribution_bars and (5, 2, 13) in score.distribution_bars
+
+
+def test_the_score_follows_publication_edits_and_withdrawal(session: Session) -> None:
+    from app import contributions
+    from app.models import Role
+    from app.moderation import queue
+    from tests.factories import make_user
+
+    supplier = make_supplier(session)
+    officer = make_user(session, email="writer@harrow.gov.uk")
+    moderator = make_user(session, email="mod@harrow.gov.uk", role=Role.moderator)
+    raw = {
+        "relationship": "live_contract",
+        "service_area": "Finance",
+        "overall": "8",
+        "recommend": "yes",
+        "headline": "Solid ledger",
+        "worked_well": "The month end close is quicker.",
+        **{key: "4" for key, _ in DIMENSIONS},
+    }
+    data = contributions.parse_review(session, supplier=supplier, raw=raw)
+    submitted = contributions.submit_review(session, author=officer, supplier=supplier, data=data)
+    assert submitted.status == ContentStatus.pending  # a first contribution waits for a moderator
+    assert supplier_score(session, supplier_id=supplier.id or 0).count == 0
+
+    item = contributions.open_item_for(session, content_type=ContentType.review, content_id=submitted.content.id or 0)
+    assert item is not None
+    queue.decide(session, moderator=moderator, item_id=item.id or 0, version=item.version, action=queue.Action.approve)
+    score = supplier_score(session, supplier_id=supplier.id or 0)
+    assert (score.count, score.overall) == (1, 8.0)
+
+    review = session.get(Review, submitted.content.id)
+    assert review is not None
+    changed = contributions.parse_review(session, supplier=supplier, raw={**raw, "worked_well": "Call 020 7946 0000."})
+    contributions.edit(session, author=officer, content=review, data=changed)
+    assert supplier_score(session, supplier_id=supplier.id or 0).count == 0  # back with a moderator
+
+    contributions.withdraw(session, author=officer, content=review)
+    assert supplier_score(session, supplier_id=supplier.id or 0).count == 0

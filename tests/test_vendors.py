@@ -25,19 +25,20 @@ from app.models import (
     utcnow,
 )
 from app.scores import score_word, scores_for, supplier_score
-from tests.factories import council, sign_in
-from tests.html import fragment, validate_page
-from tests.test_scores import (
+from tests.factories import (
     AUTHOR_NAME,
     BIRMINGHAM,
     HARROW,
     LEEDS,
     SURREY,
+    council,
     counting_queries,
     make_pilot,
     make_review,
     make_supplier,
+    sign_in,
 )
+from tests.html import fragment, validate_page
 
 
 def test_demo_suppliers_and_their_reviews_are_marked_demo(client: TestClient, session: Session) -> None:
