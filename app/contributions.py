@@ -395,44 +395,37 @@ def _route(session: Session, *, author: User, content: Contribution, hits: list[
     return content.status
 
 
-def submit_review(session: Session, *, author: User, supplier: Supplier, data: ReviewData) -> Submission:
-    """Save a new review, screened; published at once only if clean and the author is trusted."""
+def submit(
+    session: Session, *, content_type: ContentType, author: User, supplier: Supplier, data: ReviewData
+) -> Submission:
+    """Save a new review or pilot record, screened; published at once only if clean and the author is trusted."""
     assert author.id is not None and supplier.id is not None
-    review = Review(
+    model = Review if content_type == ContentType.review else Pilot
+    content: Contribution = model(
         supplier_id=supplier.id,
         author_id=author.id,
         council_id=author.council_id,
         author_role=author.job_title or "Council officer",
         **data.values,
     )
-    session.add(review)
+    session.add(content)
     session.flush()
-    audit.record(session, actor=author, action="submitted", entity_type="review", entity_id=review.id or 0)
-    hits = screen(session, content_type=ContentType.review, values=data.values)
-    status = _route(session, author=author, content=review, hits=hits)
+    audit.record(session, actor=author, action="submitted", entity_type=content_type.value, entity_id=content.id or 0)
+    hits = screen(session, content_type=content_type, values=data.values)
+    status = _route(session, author=author, content=content, hits=hits)
     session.commit()
-    session.refresh(review)
-    return Submission(content=review, status=status, hits=hits)
+    session.refresh(content)
+    return Submission(content=content, status=status, hits=hits)
+
+
+def submit_review(session: Session, *, author: User, supplier: Supplier, data: ReviewData) -> Submission:
+    """Save a new review (see `submit`)."""
+    return submit(session, content_type=ContentType.review, author=author, supplier=supplier, data=data)
 
 
 def submit_pilot(session: Session, *, author: User, supplier: Supplier, data: ReviewData) -> Submission:
-    """Save a new pilot record, screened like a review."""
-    assert author.id is not None and supplier.id is not None
-    pilot = Pilot(
-        supplier_id=supplier.id,
-        author_id=author.id,
-        council_id=author.council_id,
-        author_role=author.job_title or "Council officer",
-        **data.values,
-    )
-    session.add(pilot)
-    session.flush()
-    audit.record(session, actor=author, action="submitted", entity_type="pilot", entity_id=pilot.id or 0)
-    hits = screen(session, content_type=ContentType.pilot, values=data.values)
-    status = _route(session, author=author, content=pilot, hits=hits)
-    session.commit()
-    session.refresh(pilot)
-    return Submission(content=pilot, status=status, hits=hits)
+    """Save a new pilot record (see `submit`)."""
+    return submit(session, content_type=ContentType.pilot, author=author, supplier=supplier, data=data)
 
 
 def get_own(session: Session, *, author: User, content_type: ContentType, content_id: int) -> Contribution:

@@ -16,7 +16,18 @@ from app.db import database_status
 from app.deps import ApiUser, MailerDep, SessionDep, SettingsDep, get_api_user
 from app.errors import InvalidInput, NotAllowed, NotFound
 from app.mail import deliver_queued
-from app.models import ContentStatus, ContentType, Finding, Pilot, QueueStatus, Review, Role, Supplier, User
+from app.models import (
+    ContentStatus,
+    ContentType,
+    Finding,
+    ModerationItem,
+    Pilot,
+    QueueStatus,
+    Review,
+    Role,
+    Supplier,
+    User,
+)
 from app.moderation import queue
 from app.moderation.queue import ItemDetail, QueueEntry, RedactionRequest
 from app.moderation.screening import Hit
@@ -363,50 +374,41 @@ ApiModerator = Annotated[User, Depends(require_api_moderator)]
 moderation = APIRouter(prefix="/moderation", dependencies=[Depends(require_api_moderator)])
 
 
-def _entry(entry: QueueEntry) -> ModerationItemPublic:
-    item = entry.item
+def _item_public(
+    item: ModerationItem, content: contributions.Contribution, findings: list[Finding], **extra: Any
+) -> ModerationItemPublic:
     return ModerationItemPublic(
         id=item.id or 0,
         version=item.version,
         status=item.status.value,
         content_type=item.content_type.value,
         content_id=item.content_id,
-        content_status=entry.content.status.value,
+        content_status=content.status.value,
         severity=item.severity.value,
         needs_two_moderators=item.needs_two_moderators,
         opened_at=item.opened_at,
         decided_at=item.decided_at,
-        overdue=entry.overdue,
-        findings=_findings(entry.findings),
+        findings=_findings(findings),
+        **extra,
     )
+
+
+def _entry(entry: QueueEntry) -> ModerationItemPublic:
+    return _item_public(entry.item, entry.content, entry.findings, overdue=entry.overdue)
 
 
 def _detail(detail: ItemDetail, moderator: User) -> ModerationItemPublic:
-    item = detail.item
-    return ModerationItemPublic(
-        id=item.id or 0,
-        version=item.version,
-        status=item.status.value,
-        content_type=item.content_type.value,
-        content_id=item.content_id,
-        content_status=detail.content.status.value,
-        severity=item.severity.value,
-        needs_two_moderators=item.needs_two_moderators,
-        approvals=detail.approvals,
-        opened_at=item.opened_at,
-        decided_at=item.decided_at,
-        findings=_findings(detail.findings),
-        decisions=[
-            DecisionPublic(
-                action=d.action,
-                reason_code=d.reason_code,
-                note=d.note,
-                by_you=d.moderator_id == moderator.id,
-                at=d.created_at,
-            )
-            for d in detail.decisions
-        ],
-    )
+    decisions = [
+        DecisionPublic(
+            action=d.action,
+            reason_code=d.reason_code,
+            note=d.note,
+            by_you=d.moderator_id == moderator.id,
+            at=d.created_at,
+        )
+        for d in detail.decisions
+    ]
+    return _item_public(detail.item, detail.content, detail.findings, approvals=detail.approvals, decisions=decisions)
 
 
 @moderation.get("/items", name="api:moderation_items", response_model=ModerationItemList)
