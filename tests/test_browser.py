@@ -1,114 +1,18 @@
 """A real browser through the sign-in journey: ask for a link, follow it from the outbox, land signed in.
 
-The real server runs as a subprocess (`supplier-intel init`, then `supplier-intel serve`) on a fresh SQLite file,
-in development mode so the mail outbox at /dev/mail exists. Debian's chromium is driven by Playwright; install it
-with `make browser`.
+The real server and chromium come from `tests.browser`: see there how they are started.
 """
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, expect
+
+from tests.browser import TIMEOUT_MS, browser_fixture, chromium_path_fixture, heading, screenshot, server_fixture
 
 pytestmark = pytest.mark.browser
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SECRET = "browser-test-secret-key-that-is-long-enough-0123456789abcdef"
-STARTUP_SECONDS = 30
-TIMEOUT_MS = 10_000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-@pytest.fixture(scope="module")
-def chromium_path() -> Path:
-    if not os.access(CHROMIUM, os.X_OK):
-        reason = f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium for the browser tests"
-        print(reason)
-        pytest.skip(reason)
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real service on a free port with a fresh database; yields its base URL."""
-    workdir = tmp_path_factory.mktemp("browser")  # the working directory too, so no `.env` file is read
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ)
-    for name in ("MEILI_URL", "MEILI_MASTER_KEY", "SMTP_HOST"):
-        env.pop(name, None)
-    env.update(
-        APP_ENV="development",
-        SECRET_KEY=SECRET,
-        DATABASE_URL=f"sqlite:///{workdir / 'b.db'}",
-        BASE_URL=base_url,
-        PORT=str(port),
-    )
-    command = str(Path(sys.executable).parent / "supplier-intel")
-    init = subprocess.run([command, "init"], env=env, cwd=workdir, capture_output=True, text=True, timeout=120)
-    assert init.returncode == 0, f"`supplier-intel init` failed:\n{init.stdout}\n{init.stderr}"
-    log = (workdir / "server.log").open("w+")
-    process = subprocess.Popen(
-        [command, "serve", "--port", str(port)], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not _healthy(base_url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                state = f"exited with {process.returncode}" if process.poll() is not None else "is not answering"
-                pytest.fail(f"The server on {base_url} {state} after {STARTUP_SECONDS} s:\n{log.read()}")
-            time.sleep(0.1)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+FIXTURES = (browser_fixture, chromium_path_fixture, server_fixture)  # from tests.browser, for pytest to find here
 
 
 @pytest.fixture
@@ -118,11 +22,6 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def watch_for_problems(page: Page, base_url: str) -> list[str]:
@@ -145,10 +44,6 @@ def watch_for_problems(page: Page, base_url: str) -> list[str]:
     page.on("requestfailed", on_request_failed)
     page.on("response", on_response)
     return problems
-
-
-def heading(page: Page, text: str) -> None:
-    expect(page.get_by_role("heading", level=1)).to_have_text(text)
 
 
 def request_link(page: Page, email: str, shot: str | None = None) -> None:

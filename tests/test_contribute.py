@@ -212,7 +212,8 @@ def test_the_review_form_shows_the_seven_dimensions_with_their_descriptors(
     assert panel["aria-live"] == "polite" and panel["hx-post"].endswith(f"/vendors/{supplier.slug}/reviews/preview")
     check = page.find("button", string=re.compile("Check my review"))
     assert check["formaction"].split("#")[0].endswith(f"/vendors/{supplier.slug}/reviews/preview")
-    assert check["hx-target"] == "#screening-preview"
+    assert check["hx-target"] == "#contribution-form"  # the button redraws the form, clearing old errors
+    assert (check["name"], check["value"]) == ("check", "form")
 
 
 def test_visitors_are_sent_to_sign_in_and_unknown_suppliers_are_404(client: TestClient, session: Session) -> None:
@@ -381,6 +382,13 @@ def test_the_preview_highlights_a_price_and_a_priced_review_waits_with_its_findi
     part = fragment(response.text)
     assert [mark.get_text() for mark in part.find_all("mark")] == ["£12,500 per year"]
     assert part.find("form") is None and part.find("title") is None
+
+    # The "Check" button with htmx: the whole form again, so errors shown earlier are gone.
+    redrawn = fragment(post(client, path, {**data, "check": "form"}, htmx=True).text)
+    assert redrawn.find("form") is not None and redrawn.select_one(".govuk-error-summary") is None
+    assert not redrawn.select(".govuk-error-message")
+    assert redrawn.title.get_text().startswith("Write a review")
+    assert [mark.get_text() for mark in redrawn.find(id="screening-preview").find_all("mark")] == ["£12,500 per year"]
 
     created = post(client, f"/vendors/{supplier.slug}/reviews/new", data)
     review = review_row(session, submitted_id(created))

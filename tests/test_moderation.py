@@ -394,8 +394,14 @@ def test_four_eyes_a_critical_review_needs_two_different_moderators(client: Test
     marked = page.select(".app-free-text[data-field=worked_well] mark")
     assert [m.get_text() for m in marked] == [ALLEGATION]  # the whole sentence, as critical
     assert "app-finding--critical" in marked[0]["class"]
-    kinds = [row.select_one("td:nth-of-type(3) .govuk-body-s").get_text() for row in page.select(".app-finding-row")]
-    assert "legal_risk · allegation_about_person" in kinds
+    rows = [
+        (
+            row.select_one("td:nth-of-type(3) .govuk-body-s").get_text(),
+            row.select_one("td:nth-of-type(4)").get_text(strip=True),
+        )
+        for row in page.select(".app-finding-row")
+    ]
+    assert ("Legal risk", "Critical") in rows  # in plain words, not the detector's internal name
 
     first = decide(client, page, action="approve")
     assert first.status_code == 303 and first.headers["location"].endswith("?done=first_approval")

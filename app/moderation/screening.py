@@ -33,6 +33,11 @@ from app.models import Council, Product, Severity, Supplier, SupplierAlias
 PERSONAL_DATA = "personal_data"
 COMMERCIAL = "commercial_confidentiality"
 LEGAL_RISK = "legal_risk"
+CATEGORY_LABELS = {
+    PERSONAL_DATA: "Personal data",
+    COMMERCIAL: "Commercial confidentiality",
+    LEGAL_RISK: "Legal risk",
+}
 
 SEVERITY_ORDER = (Severity.low, Severity.medium, Severity.high, Severity.critical)
 

@@ -251,7 +251,12 @@ def _preview_new(
     request: Request, session: Session, user: User, kind: Kind, slug: str, raw: dict[str, str]
 ) -> Response:
     preview = _preview(session, user, kind, raw)
-    return _new_form(request, session, kind, slug, values=raw, preview=preview, fragment="contribute/_preview.html")
+    return _new_form(request, session, kind, slug, values=raw, preview=preview, fragment=_preview_fragment(kind, raw))
+
+
+def _preview_fragment(kind: Kind, raw: dict[str, str]) -> str:
+    """The "Check" button redraws the whole form (clearing errors it showed before); typing redraws the panel."""
+    return kind.form if raw.get("check") == "form" else "contribute/_preview.html"
 
 
 def _to_submitted(request: Request, kind: Kind, content: Contribution, *, changed: bool = False) -> Response:
@@ -392,7 +397,9 @@ def preview_edit(
     kind = _kind(content_type)
     content = _editable(session, user, kind, content_id)
     preview = _preview(session, user, kind, raw)
-    return _edit_form(request, session, kind, content, values=raw, preview=preview, fragment="contribute/_preview.html")
+    return _edit_form(
+        request, session, kind, content, values=raw, preview=preview, fragment=_preview_fragment(kind, raw)
+    )
 
 
 @router.get("/account/contributions/{content_type}/{content_id}/withdraw", name="contribute:confirm_withdraw")

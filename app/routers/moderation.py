@@ -217,6 +217,7 @@ def _item_context(detail: ItemDetail, user: User) -> dict[str, Any]:
         d.moderator_id == user.id and d.action in ("approve", "redact_and_approve") for d in detail.decisions
     )
     return {
+        "category_labels": screening.CATEGORY_LABELS,
         "detail": detail,
         "item": detail.item,
         "content": content,
