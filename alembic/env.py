@@ -1,10 +1,11 @@
 """Alembic environment: migrates the database named by DATABASE_URL, or the connection handed in."""
 
+from alembic import context
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from alembic import context
 from app.db import make_engine
+from app.migrations import include_name
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -29,6 +30,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app import accounts
@@ -50,7 +51,7 @@ def fail(message: str) -> typer.Exit:
 @cli.command()
 def init() -> None:
     """Create or migrate the database and load the reference data (idempotent)."""
-    from app import migrations, reference
+    from app import migrations, reference, synonyms
 
     settings = get_settings()
     engine = get_engine()
@@ -62,12 +63,66 @@ def init() -> None:
             report = reference.import_reference_data(session, settings.REFERENCE_DATA_DIR, progress=progress)
         except reference.ReferenceDataError as error:
             raise fail(str(error)) from None
+        synonyms.seed_default_synonyms(session)
+        _prepare_search(session, engine, progress)
     console.print(
         f"{report.current_councils} current councils ({report.councils} with former ones), "
         f"{report.councils_with_domain} with an email domain; {report.domains} domains; "
         f"{report.categories} categories; {report.suppliers} suppliers ({report.aliases} other spellings); "
         f"{report.sales_to_councils} of {report.sales} G-Cloud sales linked to a council."
     )
+
+
+def _prepare_search(session: Session, engine: Engine, progress: Callable[[str, int, int], None]) -> None:
+    """Apply the index settings, and fill any index that is empty (a new search server, say)."""
+    from app.search import documents, indexer
+    from app.search.base import SearchUnavailable
+    from app.search.service import backend_for, ensure_indexes
+
+    backend, _ = backend_for(engine)
+    try:
+        ensure_indexes(session, backend)
+        for name in documents.INDEX_NAMES:
+            if backend.count(name) == 0:
+                indexer.reindex(session, backend, index=name, progress=progress)
+        indexer.drain(session, backend)
+    except SearchUnavailable as error:
+        errors.print(f"[yellow]Search is not reachable ({error}); run supplier-intel reindex once it is.[/yellow]")
+
+
+@cli.command()
+def reindex(
+    index: Annotated[
+        str | None, typer.Option("--index", help="vendors, pilots or reviews (default: all three)")
+    ] = None,
+) -> None:
+    """Rebuild search indexes from the database, with a progress bar."""
+    from app.search import documents, indexer
+    from app.search.service import backend_for
+
+    names = [index] if index else list(documents.INDEX_NAMES)
+    unknown = [name for name in names if name not in documents.INDEXES]
+    if unknown:
+        raise fail(f"There is no index called {unknown[0]}. Choose one of: {', '.join(documents.INDEX_NAMES)}")
+    engine = get_engine()
+    backend, _ = backend_for(engine)
+    with Session(engine) as session, progress_bar() as progress:
+        counts = {name: indexer.reindex(session, backend, index=name, progress=progress) for name in names}
+    console.print("Indexed " + ", ".join(f"{count} {name}" for name, count in counts.items()) + ".")
+
+
+@cli.command("drain-search")
+def drain_search() -> None:
+    """Apply index changes waiting in the search outbox (after the search server was unreachable)."""
+    from app.search import indexer
+    from app.search.service import backend_for
+
+    engine = get_engine()
+    backend, _ = backend_for(engine)
+    with Session(engine) as session:
+        done = indexer.drain(session, backend)
+        left = indexer.pending(session)
+    console.print(f"Applied {done} index changes; {left} still waiting.")
 
 
 @cli.command("seed-demo")

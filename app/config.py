@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     REFERENCE_DATA_DIR: Path = Field(
         PROJECT_ROOT.parent / "shared" / "data", description="Folder of the reference data files"
     )
+    SEARCH_INDEX_PATH: Path = Field(
+        PROJECT_ROOT / "var" / "search-index.db",
+        description="Embedded search index file, used only with PostgreSQL and no MEILI_URL",
+    )
     MEILI_URL: str | None = Field(None, description="Meilisearch server; unset uses the embedded search")
     MEILI_MASTER_KEY: str | None = Field(None, description="Meilisearch API key")
     SMTP_HOST: str | None = Field(None, description="Mail server; unset writes mail to the outbox and log")

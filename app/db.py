@@ -56,3 +56,7 @@ def database_status(engine: Engine) -> str:
     except Exception:
         return "unavailable"
     return "ok"
+
+
+# Every commit keeps the search indexes in step with the content (see app/search/indexer.py).
+import app.search.indexer  # noqa: E402, F401

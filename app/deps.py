@@ -8,10 +8,12 @@ from sqlmodel import Session
 
 from app import accounts
 from app.config import Settings, get_settings
-from app.db import get_session
+from app.db import get_engine, get_session
 from app.errors import NotAllowed, NotSignedIn
 from app.mail import Mailer, mailer_for
 from app.models import Role, User
+from app.search.base import SearchBackend
+from app.search.service import backend_for
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -22,6 +24,15 @@ def get_mailer(settings: SettingsDep) -> Mailer:
 
 
 MailerDep = Annotated[Mailer, Depends(get_mailer)]
+
+
+def get_search_backend() -> SearchBackend:
+    """The search backend for the application's database (tests override this to swap it)."""
+    backend, _ = backend_for(get_engine())
+    return backend
+
+
+SearchDep = Annotated[SearchBackend, Depends(get_search_backend)]
 
 
 def get_optional_user(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:

@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import PROJECT_ROOT, get_settings
 from app.errors import DomainError, Moved, NotSignedIn
-from app.routers import account, api, contribute, dev, moderation, pages, suppliers, vendors
+from app.routers import account, admin, api, contribute, dev, moderation, pages, search, suppliers, vendors
 from app.templating import SERVICE_NAME, render
 from app.web import SecurityMiddleware, csrf_protect
 
@@ -57,6 +57,8 @@ def create_app() -> FastAPI:
         contribute.router,
         moderation.router,
         dev.router,
+        search.router,
+        admin.router,  # admins only: gated inside the router with require_admin
     )
     for router in html_routers:
         app.include_router(router, include_in_schema=False, dependencies=[Depends(csrf_protect)])

@@ -8,8 +8,10 @@ with that reason.
 
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -45,11 +47,21 @@ def _build(url: str) -> None:
             reference.import_reference_data(session, get_settings().REFERENCE_DATA_DIR)
     finally:
         engine.dispose()
+    for path in (url.removeprefix("sqlite:///"), str(get_settings().SEARCH_INDEX_PATH)):
+        _checkpoint(path)
+
+
+def _checkpoint(path: str) -> None:
+    """Move everything from a SQLite file's write-ahead log into the file, so that a copy of it is complete."""
+    if Path(path).exists():
+        with closing(sqlite3.connect(path)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @pytest.fixture(autouse=True)
-def _test_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _test_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("SEARCH_INDEX_PATH", str(tmp_path / "search-index.db"))
     monkeypatch.setenv("SECRET_KEY", TEST_SECRET)
     monkeypatch.setenv("BASE_URL", "http://testserver")
     for name in ("MEILI_URL", "SMTP_HOST"):
@@ -69,20 +81,39 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_template() -> Iterator[str | None]:
+def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path] | None]:
+    """A template database, and the embedded search index file built beside it (PostgreSQL has no FTS5)."""
     try:
         admin = _pg_admin()
     except psycopg.OperationalError:
         yield None
         return
     name = f"si_template_{uuid.uuid4().hex[:8]}"
+    index = tmp_path_factory.mktemp("pg-template") / "search-index.db"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            _build(_with_database(POSTGRES_ADMIN_URL, name))
-            yield name
+            with _environment(SEARCH_INDEX_PATH=str(index)):
+                _build(_with_database(POSTGRES_ADMIN_URL, name))
+            yield name, index
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -97,9 +128,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
         get_engine.cache_clear()
         yield url
         return
-    template = request.getfixturevalue("postgres_template")
-    if template is None:
+    built = request.getfixturevalue("postgres_template")
+    if built is None:
         pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} (set TEST_POSTGRES_URL to test on it)")
+    template, index = built
+    if index.exists():
+        shutil.copyfile(index, tmp_path / "search-index.db")
     name = f"si_test_{uuid.uuid4().hex[:10]}"
     with _pg_admin() as admin:
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')

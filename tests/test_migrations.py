@@ -7,11 +7,12 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
+from app.migrations import include_name
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
 

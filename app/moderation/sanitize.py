@@ -85,6 +85,22 @@ def highlight_spans(text: str, spans: Sequence[tuple[int, int, str]]) -> Markup:
     return Markup("").join(pieces)
 
 
+# Search backends wrap matches in these; they cannot occur in stored text (clean_text strips control characters).
+HIGHLIGHT_PRE = "\x1e"
+HIGHLIGHT_POST = "\x1f"
+
+
+def mark_highlights(text: str | None) -> Markup:
+    """Escape a search backend's highlighted text, then turn its sentinel tags into <mark> elements."""
+    escaped = str(escape(text or ""))
+    return Markup(escaped.replace(HIGHLIGHT_PRE, "<mark>").replace(HIGHLIGHT_POST, "</mark>"))
+
+
+def strip_highlights(text: str | None) -> str:
+    """The text without highlight sentinels (for the JSON API's plain fields)."""
+    return (text or "").replace(HIGHLIGHT_PRE, "").replace(HIGHLIGHT_POST, "")
+
+
 def redact(text: str, redactions: Sequence[tuple[int, int, str]]) -> str:
     """Text with each (start, end, reason) span replaced by "[removed: reason]"; overlapping spans merge."""
     result = text

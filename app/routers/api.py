@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from app import contributions, councils, suppliers, vendors
 from app.db import database_status
-from app.deps import ApiUser, MailerDep, SessionDep, SettingsDep, get_api_user
+from app.deps import ApiUser, MailerDep, SearchDep, SessionDep, SettingsDep, get_api_user
 from app.errors import InvalidInput, NotAllowed, NotFound
 from app.mail import deliver_queued
 from app.models import (
@@ -30,6 +30,7 @@ from app.models import (
 )
 from app.moderation import queue
 from app.moderation.queue import ItemDetail, QueueEntry, RedactionRequest
+from app.moderation.sanitize import HIGHLIGHT_POST, HIGHLIGHT_PRE, mark_highlights
 from app.moderation.screening import Hit
 from app.schemas import (
     PILOT_EXAMPLE,
@@ -55,7 +56,9 @@ from app.schemas import (
     VendorSummary,
 )
 from app.scores import DIMENSIONS
-from app.search import search_status
+from app.search import documents, search_status
+from app.search import service as search_service
+from app.search.base import SearchParams, SearchQueryError, SearchUnavailable
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(get_api_user)])
 health_router = APIRouter(tags=["health"])
@@ -359,6 +362,162 @@ def get_pilot(session: SessionDep, user: ApiUser, pilot_id: DatabaseId) -> Pilot
         lessons=pilot.lessons,
         open_to_contact=pilot.open_to_contact,
     )
+
+
+# --- search --------------------------------------------------------------------------------------
+
+MAX_SEARCH_LIMIT = 100
+MAX_SEARCH_OFFSET = 100_000
+MAX_FILTER_LENGTH = 2000
+SEARCH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": 'A bad index, filter, sort, facet or limit: {"detail": message, "code": Meilisearch\'s code}'},
+    503: {"description": "The search server did not answer"},
+}
+
+
+def _listed(value: str | None) -> list[str] | None:
+    """A comma-separated parameter as a list (None when absent)."""
+    if value is None:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _whole_number(value: str | None, *, name: str, low: int, high: int, code: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.strip().isdigit() or not low <= int(value) <= high:
+        raise SearchQueryError(f"`{name}` must be a whole number from {low} to {high}.", code=code)
+    return int(value)
+
+
+def search_params(
+    index: str | None,
+    *,
+    q: str,
+    filter: str | None,
+    facets: str | None,
+    sort: str | None,
+    limit: str | None,
+    offset: str | None,
+    page: str | None,
+    hits_per_page: str | None,
+    highlight: str | None,
+) -> SearchParams:
+    """Meilisearch's parameters from the query string, checked; SearchQueryError (a 400) for anything wrong."""
+    if index not in documents.INDEXES:
+        names = ", ".join(documents.INDEX_NAMES)
+        raise SearchQueryError(f"Index `{index or ''}` not found. Use index= one of: {names}.", code="index_not_found")
+    settings = documents.INDEXES[index]
+    if filter is not None and len(filter) > MAX_FILTER_LENGTH:
+        raise SearchQueryError(
+            f"The filter is longer than {MAX_FILTER_LENGTH} characters.", code="invalid_search_filter"
+        )
+    facet_list = _listed(facets)
+    if facet_list == ["*"]:
+        facet_list = list(settings.filterable)
+    for name in facet_list or []:
+        if name not in settings.filterable:
+            raise SearchQueryError(
+                f"Attribute `{name}` is not filterable, so it cannot be a facet. "
+                f"Facets of {index}: {', '.join(settings.filterable)}.",
+                code="invalid_search_facets",
+            )
+    sort_list = _listed(sort)
+    for rule in sort_list or []:
+        attribute, _, direction = rule.partition(":")
+        if attribute not in settings.sortable or direction not in ("asc", "desc"):
+            raise SearchQueryError(
+                f"Cannot sort by `{rule}`: use attribute:asc or attribute:desc, with one of the sortable attributes "
+                f"of {index}: {', '.join(settings.sortable)}.",
+                code="invalid_search_sort",
+            )
+    params = SearchParams(
+        q=q,
+        filter=filter or None,
+        facets=facet_list,
+        sort=sort_list or None,
+        attributes_to_highlight=_listed(highlight) or None,
+        highlight_pre_tag=HIGHLIGHT_PRE,
+        highlight_post_tag=HIGHLIGHT_POST,
+    )
+    numbers = {
+        "limit": (limit, 0, MAX_SEARCH_LIMIT, "invalid_search_limit"),
+        "offset": (offset, 0, MAX_SEARCH_OFFSET, "invalid_search_offset"),
+        "page": (page, 1, MAX_SEARCH_OFFSET, "invalid_search_page"),
+        "hitsPerPage": (hits_per_page, 0, MAX_SEARCH_LIMIT, "invalid_search_hits_per_page"),
+    }
+    checked = {name: _whole_number(v, name=name, low=lo, high=hi, code=c) for name, (v, lo, hi, c) in numbers.items()}
+    if checked["limit"] is not None:
+        params.limit = checked["limit"]
+    if checked["offset"] is not None:
+        params.offset = checked["offset"]
+    params.page, params.hits_per_page = checked["page"], checked["hitsPerPage"]
+    return params
+
+
+def _as_html(value: Any) -> Any:
+    """A `_formatted` value as safe HTML: the text escaped, then its matches wrapped in <em>."""
+    if isinstance(value, str):
+        # mark_highlights escapes the text before it adds <mark>, so every <mark> left is one of ours.
+        return str(mark_highlights(value)).replace("<mark>", "<em>").replace("</mark>", "</em>")
+    if isinstance(value, list):
+        return [_as_html(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_html(item) for key, item in value.items()}
+    return value
+
+
+def _search_error(message: str, code: str, status_code: int) -> JSONResponse:
+    return JSONResponse({"detail": message, "code": code}, status_code=status_code)
+
+
+@router.get("/search", name="api:search", responses=SEARCH_ERRORS)
+def search(
+    session: SessionDep,
+    backend: SearchDep,
+    index: Annotated[str | None, Query(description="vendors, pilots or reviews")] = None,
+    q: Annotated[str, Query(description="the words to find; empty for every document")] = "",
+    filter: Annotated[str | None, Query(description='Meilisearch filter syntax, e.g. region = "London"')] = None,
+    facets: Annotated[str | None, Query(description="comma-separated filterable attributes, or *")] = None,
+    sort: Annotated[str | None, Query(description="comma-separated attribute:asc or attribute:desc")] = None,
+    limit: Annotated[str | None, Query(description="hits to return, 0 to 100 (default 20)")] = None,
+    offset: Annotated[str | None, Query(description="hits to skip")] = None,
+    page: Annotated[str | None, Query(description="page number: page mode, with exact totals")] = None,
+    hits_per_page: Annotated[str | None, Query(alias="hitsPerPage", description="0 to 100, in page mode")] = None,
+    attributes_to_highlight: Annotated[
+        str | None, Query(alias="attributesToHighlight", description="comma-separated attributes, or *")
+    ] = None,
+) -> JSONResponse:
+    """Search suppliers, pilots or reviews, answered in Meilisearch's shape: `hits`, `estimatedTotalHits` (or
+    `totalHits` and `totalPages` in page mode), `facetDistribution`, `facetStats`, `processingTimeMs`, `query`.
+
+    With `attributesToHighlight`, each hit has `_formatted`: its text HTML-escaped, matches in `<em>`.
+    A bad request gets 400 `{"detail": message, "code": code}`; 503 when the search server does not answer.
+    """
+    try:
+        params = search_params(
+            index,
+            q=q,
+            filter=filter,
+            facets=facets,
+            sort=sort,
+            limit=limit,
+            offset=offset,
+            page=page,
+            hits_per_page=hits_per_page,
+            highlight=attributes_to_highlight,
+        )
+        result = search_service.search(session, backend, index=index or "", params=params)
+    except SearchQueryError as error:
+        return _search_error(error.message, error.code, 400)
+    except SearchUnavailable:
+        return _search_error(
+            "Search is not available at the moment. Try again in a few minutes.", "search_unavailable", 503
+        )
+    for hit in result.get("hits", []):
+        if "_formatted" in hit:
+            hit["_formatted"] = _as_html(hit["_formatted"])
+    return JSONResponse({**result, "query": q})
 
 
 # --- moderation (moderators only) ----------------------------------------------------------------
