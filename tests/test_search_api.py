@@ -5,6 +5,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
 from app.demo import seed_demo
@@ -135,3 +137,23 @@ def test_a_search_server_that_is_down_gets_a_503(client: TestClient, session: Se
         "detail": "Search is not available at the moment. Try again in a few minutes.",
         "code": "search_unavailable",
     }
+
+
+HOSTILE = st.one_of(
+    st.text(max_size=200),
+    st.text(alphabet=st.sampled_from(list("\"'-*():,[]<>=!\\ ANDORNTEXISTS0123456789")), max_size=60),
+    st.builds(lambda n: "x" * n, st.integers(min_value=0, max_value=10_000)),
+    st.sampled_from(["PR-20451", '"council tax', "-", "\x00\x1f\x7f", "city = ", "rating >", "(a = 1"]),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=HOSTILE, filter_=HOSTILE, sort=HOSTILE)
+def test_any_query_filter_or_sort_gets_results_or_a_clear_400(
+    client: TestClient, headers: dict[str, str], q: str, filter_: str, sort: str
+) -> None:
+    for params in ({"q": q}, {"q": q, "filter": filter_}, {"q": "", "sort": sort}):
+        response = api(client, headers, index="reviews", **params)
+        assert response.status_code in (200, 400), (params, response.text)
+        body = response.json()
+        assert "hits" in body if response.status_code == 200 else body["detail"]
