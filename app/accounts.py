@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app import security
+from app import contacts, security
 from app.config import Settings
 from app.errors import InvalidInput, NotFound
 from app.mail import queue_mail
@@ -256,6 +256,8 @@ def update_profile(session: Session, *, user: User, name: str, job_title: str, o
         errors["job_title"] = "Job title must be 200 characters or fewer"
     if errors:
         raise InvalidInput(errors)
+    if user.open_to_contact and not open_to_contact:
+        contacts.decline_all_pending(session, peer=user)
     user.name, user.job_title, user.open_to_contact = name, job_title, open_to_contact
     session.add(user)
     session.commit()

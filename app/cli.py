@@ -125,6 +125,29 @@ def drain_search() -> None:
     console.print(f"Applied {done} index changes; {left} still waiting.")
 
 
+@cli.command("send-mail")
+def send_mail() -> None:
+    """Deliver the mail that is due from the mail outbox (run it from a timer; failed mail is retried later)."""
+    from app import mail
+
+    mailer = mail.mailer_for(get_settings())
+    sent = 0
+    with Session(get_engine()) as session:
+        while True:
+            batch = mail.deliver_queued(session, mailer, limit=mail.BATCH_SIZE)
+            sent += batch
+            if batch < mail.BATCH_SIZE:  # all due mail is sent, or the server failed
+                break
+        waiting = mail.count_waiting(session)
+        given_up = mail.count_given_up(session)
+    console.print(f"Sent {sent} email{'' if sent == 1 else 's'}; {waiting} still waiting.")
+    if given_up:
+        errors.print(
+            f"[yellow]{given_up} emails were given up after {mail.MAX_ATTEMPTS} attempts "
+            "(see last_error in the mail_outbox table).[/yellow]"
+        )
+
+
 @cli.command("seed-demo")
 def seed_demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Only when there are no users yet")] = False,
@@ -210,6 +233,18 @@ def api_token(email: str) -> None:
         except DomainError as error:
             raise fail(error.message) from None
     console.print(token, soft_wrap=True, highlight=False)
+
+
+@cli.command("expire-contacts")
+def expire_contacts() -> None:
+    """Expire contact requests with no answer after 14 days, and tell each requester (run daily)."""
+    from app import contacts
+    from app.mail import deliver_queued, mailer_for
+
+    with Session(get_engine()) as session:
+        count = contacts.expire_overdue(session)
+        deliver_queued(session, mailer_for(get_settings()))
+    console.print(f"{count} contact request{'' if count == 1 else 's'} expired.")
 
 
 def main() -> None:

@@ -10,7 +10,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import PROJECT_ROOT, get_settings
 from app.errors import DomainError, Moved, NotSignedIn
-from app.routers import account, admin, api, contribute, dev, moderation, pages, search, suppliers, vendors
+from app.routers import (
+    account,
+    admin,
+    api,
+    contacts,
+    contribute,
+    dev,
+    moderation,
+    pages,
+    search,
+    suppliers,
+    vendors,
+)
 from app.templating import SERVICE_NAME, render
 from app.web import SecurityMiddleware, csrf_protect
 
@@ -56,6 +68,8 @@ def create_app() -> FastAPI:
         vendors.router,
         contribute.router,
         moderation.router,
+        contacts.router,
+        contacts.moderation_router,  # moderators only: gated inside the router with require_moderator
         dev.router,
         search.router,
         admin.router,  # admins only: gated inside the router with require_admin

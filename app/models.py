@@ -509,5 +509,6 @@ class MailOutbox(SQLModel, table=True):
     kind: str = Field(max_length=40)
     created_at: datetime = Field(default_factory=utcnow)
     attempts: int = 0
+    next_attempt_at: datetime | None = None  # unset: due now; pushed back after each attempt (app/mail.py)
     last_error: str | None = Field(default=None, max_length=500)
     sent_at: datetime | None = Field(default=None, index=True)

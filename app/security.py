@@ -20,6 +20,7 @@ ISSUER = "supplier-intel"
 SIGN_IN_AUDIENCE = "sign-in"
 SESSION_AUDIENCE = "session"
 API_AUDIENCE = "api"
+CONTACT_DECISION_AUDIENCE = "contact-decision"  # links to accept or decline a contact request
 
 SIGN_IN_LIFETIME = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(days=14)

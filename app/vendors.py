@@ -40,6 +40,7 @@ from app.models import (
     Supplier,
     SupplierAlias,
     SupplierCategory,
+    User,
     utcnow,
 )
 from app.scores import DIMENSIONS, Score, older_than, score_word, scores_for, supplier_score
@@ -204,6 +205,7 @@ class ShownReview:
     ratings: list[tuple[str, int | None]]  # (dimension label, 1 to 5 or None for "not applicable")
     contract: ContractFacts | None
     is_demo: bool
+    open_to_contact: bool = False  # the author takes contact requests (who they are stays hidden)
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,7 @@ class ShownPilot:
     problem: str
     lessons: str | None
     is_demo: bool
+    open_to_contact: bool = False  # the author and the record both take contact requests
 
 
 @dataclass(frozen=True)
@@ -408,22 +411,30 @@ def _reviews(
         "lowest": (col(Review.overall).asc(), *newest),
     }[filters.sort]
     rows = session.exec(
-        select(Review, Council.name)
+        select(Review, Council.name, User.open_to_contact)
         .join(Council, col(Council.id) == col(Review.council_id))
+        .join(User, col(User.id) == col(Review.author_id))
         .where(*conditions)
         .order_by(*order)
         .offset((page - 1) * REVIEWS_PER_PAGE)
         .limit(REVIEWS_PER_PAGE)
     ).all()
     items = [
-        _shown_review(review, council=council, older_before=older_before, product_names=product_names)
-        for review, council in rows
+        _shown_review(
+            review, council=council, older_before=older_before, product_names=product_names, open_to_contact=open_
+        )
+        for review, council, open_ in rows
     ]
     return ReviewPage(items=items, total=total, page=page, per_page=REVIEWS_PER_PAGE, filters=filters, options=options)
 
 
 def _shown_review(
-    review: Review, *, council: str, older_before: datetime, product_names: dict[int | None, str]
+    review: Review,
+    *,
+    council: str,
+    older_before: datetime,
+    product_names: dict[int | None, str],
+    open_to_contact: bool = False,
 ) -> ShownReview:
     assert review.id is not None
     private = review.keep_text_private
@@ -446,6 +457,7 @@ def _shown_review(
         ratings=[(label, getattr(review, key)) for key, label in DIMENSIONS],
         contract=contract_facts(review),
         is_demo=review.is_demo,
+        open_to_contact=open_to_contact,
     )
 
 
@@ -475,13 +487,14 @@ def _pounds(pence: int) -> str:
 
 def _pilots(session: Session, *, supplier_id: int, product_names: dict[int | None, str]) -> list[ShownPilot]:
     rows = session.exec(
-        select(Pilot, Council.name)
+        select(Pilot, Council.name, User.open_to_contact)
         .join(Council, col(Council.id) == col(Pilot.council_id))
+        .join(User, col(User.id) == col(Pilot.author_id))
         .where(*_published_pilots(supplier_id))
         .order_by(col(Pilot.published_at).desc(), col(Pilot.id).desc())
     ).all()
     shown = []
-    for pilot, council in rows:
+    for pilot, council, author_open in rows:
         assert pilot.id is not None
         shown.append(
             ShownPilot(
@@ -500,6 +513,7 @@ def _pilots(session: Session, *, supplier_id: int, product_names: dict[int | Non
                 problem=pilot.problem,
                 lessons=pilot.lessons,
                 is_demo=pilot.is_demo,
+                open_to_contact=author_open and pilot.open_to_contact,
             )
         )
     return shown

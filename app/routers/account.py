@@ -135,6 +135,7 @@ def profile_form(request: Request, session: SessionDep, user: CurrentUser) -> HT
 def update_profile(
     request: Request,
     session: SessionDep,
+    mailer: MailerDep,
     user: CurrentUser,
     name: Annotated[str, Form()] = "",
     job_title: Annotated[str, Form()] = "",
@@ -152,4 +153,5 @@ def update_profile(
             fragment="account/_profile_form.html",
             status_code=422,
         )
+    deliver_queued(session, mailer)  # turning contact off declines pending requests, politely, by email
     return redirect(str(request.url_for("account:show")), request)

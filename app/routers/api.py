@@ -5,13 +5,14 @@ an invalid body gets 422 with one message per field, `{"detail": {"errors": {fie
 The moderation routes are for moderators only: other officers get 403.
 """
 
-from typing import Annotated, Any, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from app import contributions, councils, suppliers, vendors
+from app import contacts, contributions, councils, suppliers, vendors
 from app.db import database_status
 from app.deps import ApiUser, MailerDep, SearchDep, SessionDep, SettingsDep, get_api_user
 from app.errors import InvalidInput, NotAllowed, NotFound
@@ -644,6 +645,176 @@ def act_on_item(
 
 
 router.include_router(moderation)
+
+
+# --- peer contact ----------------------------------------------------------------------------------
+
+
+class ContactRequestIn(BaseModel):
+    about_type: Literal["review", "pilot"]
+    about_id: int = Field(ge=1, le=2**31 - 1)
+    message: str = Field(max_length=5000)
+
+
+class ContactDecisionIn(BaseModel):
+    note: str = Field(default="", max_length=5000)
+
+
+class PersonPublic(BaseModel):
+    name: str
+    job_title: str
+    council: str
+    email: str
+
+
+class ContactRequestPublic(BaseModel):
+    """A request as one party sees it: `peer` is null until the peer accepts; `requester` is for the peer."""
+
+    id: int
+    status: str
+    about_type: str
+    about_id: int
+    direction: Literal["incoming", "outgoing"]
+    requester_role: str
+    requester_council: str
+    message: str
+    note: str | None
+    created_at: datetime
+    expires_at: datetime
+    requester: PersonPublic | None
+    peer: PersonPublic | None
+
+
+class ContactRequestList(BaseModel):
+    incoming: list[ContactRequestPublic]
+    outgoing: list[ContactRequestPublic]
+
+
+def _person_public(person: contacts.Person | None) -> PersonPublic | None:
+    return PersonPublic(**vars(person)) if person else None
+
+
+def _contact(view: contacts.ContactView) -> ContactRequestPublic:
+    return ContactRequestPublic(
+        id=view.id,
+        status=view.status.value,
+        about_type=view.about_type.value,
+        about_id=view.about_id,
+        direction="incoming" if view.incoming else "outgoing",
+        requester_role=view.requester_role,
+        requester_council=view.requester_council,
+        message=view.message,
+        note=view.peer_note,
+        created_at=view.created_at,
+        expires_at=view.expires_at,
+        requester=_person_public(view.requester),
+        peer=_person_public(view.peer),
+    )
+
+
+@router.post(
+    "/contact-requests",
+    name="api:create_contact_request",
+    status_code=201,
+    responses={
+        201: {"model": ContactRequestPublic, "description": "Sent: the peer is asked by email"},
+        200: {"model": ContactRequestPublic, "description": "The same request is already pending: nothing sent"},
+        403: {"description": "Your own item, or its author is not open to contact"},
+        404: {"description": "No published review or pilot with this id"},
+        429: {"description": "Too many requests: see Retry-After"},
+        **INVALID,
+    },
+)
+def create_contact_request(
+    session: SessionDep,
+    settings: SettingsDep,
+    mailer: MailerDep,
+    user: ApiUser,
+    body: Annotated[dict[str, Any], Body()],
+) -> JSONResponse:
+    """Ask the author of a published review or pilot to be put in touch (double opt-in).
+
+    The author sees your job title, council and message; nothing about them is shared until they accept.
+    """
+    try:
+        data = _validated(ContactRequestIn, body)
+        request, created = contacts.create_request(
+            session,
+            requester=user,
+            about_type=ContentType(data.about_type),
+            about_id=data.about_id,
+            message=data.message,
+            settings=settings,
+        )
+    except InvalidInput as error:
+        return invalid(error)
+    deliver_queued(session, mailer)
+    view = contacts.get_request(session, user=user, request_id=request.id or 0)
+    return JSONResponse(_contact(view).model_dump(mode="json"), status_code=201 if created else 200)
+
+
+@router.get("/contact-requests", name="api:contact_requests", response_model=ContactRequestList)
+def list_contact_requests(session: SessionDep, user: ApiUser) -> ContactRequestList:
+    """Your contact requests: those made to you and those you made."""
+    lists = contacts.list_for_user(session, user=user)
+    return ContactRequestList(
+        incoming=[_contact(v) for v in lists.incoming], outgoing=[_contact(v) for v in lists.outgoing]
+    )
+
+
+@router.get("/contact-requests/{request_id}", name="api:contact_request", response_model=ContactRequestPublic)
+def get_contact_request(session: SessionDep, user: ApiUser, request_id: DatabaseId) -> ContactRequestPublic:
+    """One of your contact requests (404 for anyone else's)."""
+    return _contact(contacts.get_request(session, user=user, request_id=request_id))
+
+
+def _decide(
+    session: SessionDep, mailer: MailerDep, user: User, request_id: int, accept: bool, body: dict[str, Any] | None
+) -> ContactRequestPublic | JSONResponse:
+    try:
+        data = _validated(ContactDecisionIn, body or {})
+        view = contacts.decide(session, peer=user, request_id=request_id, accept=accept, note=data.note)
+    except InvalidInput as error:
+        return invalid(error)
+    deliver_queued(session, mailer)
+    return _contact(view)
+
+
+DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "You made this request: only the peer can answer it"},
+    404: {"description": "No request of yours with this id"},
+    **INVALID,
+}
+
+
+@router.post(
+    "/contact-requests/{request_id}/accept",
+    name="api:accept_contact_request",
+    response_model=ContactRequestPublic,
+    responses=DECISION_RESPONSES,
+)
+def accept_contact_request(
+    session: SessionDep,
+    mailer: MailerDep,
+    user: ApiUser,
+    request_id: DatabaseId,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> ContactRequestPublic | JSONResponse:
+    """Accept a request made to you, with an optional `note`: you both get each other's details."""
+    return _decide(session, mailer, user, request_id, True, body)
+
+
+@router.post(
+    "/contact-requests/{request_id}/decline",
+    name="api:decline_contact_request",
+    response_model=ContactRequestPublic,
+    responses=DECISION_RESPONSES,
+)
+def decline_contact_request(
+    session: SessionDep, mailer: MailerDep, user: ApiUser, request_id: DatabaseId
+) -> ContactRequestPublic | JSONResponse:
+    """Decline a request made to you: the requester sees only that it was declined."""
+    return _decide(session, mailer, user, request_id, False, None)
 
 
 # --- health --------------------------------------------------------------------------------------
