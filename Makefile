@@ -16,8 +16,8 @@ test: setup browser lint typecheck  ## The whole suite: lint, types, tests on SQ
 	$(BIN)/pytest
 
 lint:
-	$(BIN)/ruff check app tests alembic
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff check app tests alembic bench
+	$(BIN)/ruff format --check app tests bench
 
 typecheck:
 	$(BIN)/mypy
@@ -51,3 +51,10 @@ serve: setup
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var .mypy_cache .ruff_cache .pytest_cache
+
+# Search benchmark: builds a corpus in var/bench/, times reindex and searches (in-process and over HTTP with one
+# uvicorn worker), and rewrites docs/benchmarks.md. REVIEWS=20000 for a quick run.
+REVIEWS ?= 100000
+.PHONY: bench-search
+bench-search: $(VENV)/.installed
+	$(BIN)/python -m bench.search --reviews $(REVIEWS)

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench-search` runs `bench.search`, which writes `docs/benchmarks.md`."""
