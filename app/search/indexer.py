@@ -37,6 +37,7 @@ from app.search.service import backend_for_session, ensure_indexes
 from app.synonyms import index_settings
 
 CHANGES = "search_changes"
+READY = "_indexes_ready"  # set on a backend object once this process has set up its indexes
 DRAIN = "search_drain"
 MAX_ERROR_LENGTH = 500
 Progress = Callable[[str, int, int], None]
@@ -99,9 +100,9 @@ def apply(session: OrmSession, backend: SearchBackend, rows: list[SearchOutbox],
     context = using(connection) if connection is not None and using is not None else _nothing()
     try:
         with context:
-            if id(backend) not in _configured:
+            if not getattr(backend, READY, False):
                 ensure_indexes(session, backend)  # type: ignore[arg-type]
-                _configured.add(id(backend))
+                setattr(backend, READY, True)
             for index, ids in by_index.items():
                 upserts, deletes = documents.BUILDERS[index](session, sorted(set(ids)))  # type: ignore[arg-type]
                 if upserts:
@@ -120,9 +121,6 @@ def apply(session: OrmSession, backend: SearchBackend, rows: list[SearchOutbox],
         row.processed_at = now
         row.last_error = None
         session.add(row)
-
-
-_configured: set[int] = set()  # backends whose indexes this process has set up
 
 
 class _nothing:
