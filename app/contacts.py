@@ -347,7 +347,9 @@ def create_request(
             f"Accept: {_decision_link(settings, request, 'accept')}\n\n"
             f"Decline: {_decision_link(settings, request, 'decline')}\n\n"
             f"You can also answer under Contact requests: {settings.BASE_URL}/account/contacts\n"
-            "The request expires in 14 days if you do not answer.\n"
+            "The request expires in 14 days if you do not answer.\n\n"
+            "To stop getting contact requests, untick peer contact in your details: "
+            f"{settings.BASE_URL}/account/profile\n"
         ),
         kind="contact_request",
     )

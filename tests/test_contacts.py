@@ -141,6 +141,7 @@ def test_the_whole_journey_by_http(client: TestClient, session: Session) -> None
     assert ASKER_JOB in mail.body_text and "London Borough of Harrow" in mail.body_text and MESSAGE in mail.body_text
     assert ASKER_NAME not in mail.body_text and ASKER_EMAIL not in mail.body_text
     assert len(DECISION_LINK.findall(mail.body_text)) == 2
+    assert "http://testserver/account/profile" in mail.body_text  # where to stop getting requests
 
     assert_nothing_about_the_peer(everything_the_requester_sees(client, session, supplier, review, row.id or 0))
 
