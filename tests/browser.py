@@ -6,19 +6,29 @@ Test modules import the `*_fixture` functions they use from here.
 """
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Request,
+    Response,
+    expect,
+    sync_playwright,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
@@ -142,3 +152,45 @@ def screenshot(page: Page, name: str) -> None:
 
 def heading(page: Page, text: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(text)
+
+
+# Chrome logs every 4xx/5xx answer as a console error too.
+FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d{3}) \([^)]*\)")
+
+
+def _nothing_expected(_url: str, _status: int) -> bool:
+    return False
+
+
+def watch(
+    target: Page | BrowserContext, base_url: str, *, expected: Callable[[str, int], bool] = _nothing_expected
+) -> list[str]:
+    """Record console errors (CSP violations among them), failed same-origin requests and same-origin 4xx/5xx
+    answers. An answer that `expected(url, status)` allows is recorded as "expected NNN" instead, and Chrome's console
+    error for it is left out, so that a test can count it."""
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        url = message.location.get("url", "")
+        failed = FAILED_LOAD.fullmatch(message.text)
+        if not (failed and expected(url, int(failed.group(1)))):
+            problems.append(f"console error: {message.text} ({url})")
+
+    def on_request_failed(request: Request) -> None:
+        if request.url.startswith(base_url):
+            problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
+
+    def on_response(response: Response) -> None:
+        if not response.url.startswith(base_url) or response.status < 400:
+            return
+        if expected(response.url, response.status):
+            problems.append(f"expected {response.status}")
+        else:
+            problems.append(f"{response.request.method} {response.url} answered {response.status}")
+
+    target.on("console", on_console)
+    target.on("requestfailed", on_request_failed)
+    target.on("response", on_response)
+    return problems

@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser import TIMEOUT_MS, browser_fixture, chromium_path_fixture, heading, screenshot, server_fixture
+from tests.browser import TIMEOUT_MS, browser_fixture, chromium_path_fixture, heading, screenshot, server_fixture, watch
 
 pytestmark = pytest.mark.browser
 FIXTURES = (browser_fixture, chromium_path_fixture, server_fixture)  # from tests.browser, for pytest to find here
@@ -22,28 +22,6 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
-
-
-def watch_for_problems(page: Page, base_url: str) -> list[str]:
-    """Record console errors (CSP violations among them), failed requests and missing static files."""
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(f"console error: {message.text} ({message.location.get('url', '')})")
-
-    def on_request_failed(request: Request) -> None:
-        problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
-
-    def on_response(response: Response) -> None:
-        static = response.url.startswith((f"{base_url}/static/", f"{base_url}/assets/"))
-        if static and response.status >= 400:
-            problems.append(f"static file {response.url} answered {response.status}")
-
-    page.on("console", on_console)
-    page.on("requestfailed", on_request_failed)
-    page.on("response", on_response)
-    return problems
 
 
 def request_link(page: Page, email: str, shot: str | None = None) -> None:
@@ -66,7 +44,7 @@ def request_link(page: Page, email: str, shot: str | None = None) -> None:
 
 
 def test_sign_in_journey_with_javascript(page: Page, server: str) -> None:
-    problems = watch_for_problems(page, server)
+    problems = watch(page, server)
     email = "someone@harrow.gov.uk"
     page.goto("/")
     expect(page.locator("body")).to_have_class(re.compile(r"\bgovuk-frontend-supported\b"))  # app.js ran

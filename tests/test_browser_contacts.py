@@ -7,7 +7,6 @@ are asked about are published straight into the server's database by a small Pyt
 moderating a review through the browser is `test_browser_contribute.py`'s job.
 """
 
-import re
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, Request, Response, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.browser import (
     TIMEOUT_MS,
@@ -25,6 +24,7 @@ from tests.browser import (
     heading,
     running_server,
     screenshot,
+    watch,
 )
 
 pytestmark = pytest.mark.browser
@@ -33,8 +33,6 @@ FIXTURES = (browser_fixture, chromium_path_fixture)  # from tests.browser, for p
 SUPPLIER = "Symantec Ltd"
 HARROW = "London Borough of Harrow"
 BIRMINGHAM = "Birmingham City Council"
-# Chrome logs every 4xx answer as a console error.
-FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d{3}) \([^)]*\)")
 
 # Publishes a review by an existing officer: argv is the author's email, then the headline; prints the review's id.
 SEED_REVIEW = """
@@ -98,40 +96,6 @@ def new_context(browser: Browser, live: LiveServer) -> BrowserContext:
     context = browser.new_context(base_url=live.url, java_script_enabled=True, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     return context
-
-
-def watch(context: BrowserContext, base_url: str, *, expected_400: str | None = None) -> list[str]:
-    """Record console errors and failed same-origin requests. A 400 answer to `expected_400` (an address prefix)
-    is recorded as "expected 400", and Chrome's console error for it is left out."""
-    problems: list[str] = []
-
-    def expected(url: str, status: int) -> bool:
-        return expected_400 is not None and status == 400 and url.startswith(expected_400)
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type != "error":
-            return
-        url = message.location.get("url", "")
-        failed = FAILED_LOAD.fullmatch(message.text)
-        if not (failed and expected(url, int(failed.group(1)))):
-            problems.append(f"console error: {message.text} ({url})")
-
-    def on_request_failed(request: Request) -> None:
-        if request.url.startswith(base_url):
-            problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
-
-    def on_response(response: Response) -> None:
-        if not response.url.startswith(base_url) or response.status < 400:
-            return
-        if expected(response.url, response.status):
-            problems.append("expected 400")
-        else:
-            problems.append(f"{response.request.method} {response.url} answered {response.status}")
-
-    context.on("console", on_console)
-    context.on("requestfailed", on_request_failed)
-    context.on("response", on_response)
-    return problems
 
 
 def sign_in(page: Page, live: LiveServer, officer: Officer, *, open_to_contact: bool = False) -> None:
@@ -294,7 +258,8 @@ def test_declined_and_expired_requests_share_nothing(browser: Browser, live: Liv
     asker, peer = new_context(browser, live), new_context(browser, live)
     try:
         asker_problems = watch(asker, live.url)
-        peer_problems = watch(peer, live.url, expected_400=f"{live.url}/contacts/decide/")
+        used_link = f"{live.url}/contacts/decide/"
+        peer_problems = watch(peer, live.url, expected=lambda url, status: status == 400 and url.startswith(used_link))
         a_page, b_page = asker.new_page(), peer.new_page()
         sign_in(a_page, live, cai)
         sign_in(b_page, live, dee, open_to_contact=True)
