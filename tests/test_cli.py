@@ -75,3 +75,36 @@ def test_seed_demo_leaves_a_database_in_use_alone(session: Session) -> None:
     result = runner.invoke(cli, ["seed-demo", "--if-empty"])
     assert "already has content" in result.output
     assert session.exec(select(Supplier).where(col(Supplier.is_demo).is_(True))).first() is None
+
+
+def test_reindex_rebuilds_each_index_from_the_database(session: Session, engine: object) -> None:
+    from app.search.documents import VENDORS
+    from app.search.service import backend_for_session
+
+    listed = len(session.exec(select(Supplier).where(col(Supplier.merged_into_id).is_(None))).all())
+    backend, _ = backend_for_session(session)
+    backend.clear(VENDORS)
+    assert backend.count(VENDORS) == 0
+    result = runner.invoke(cli, ["reindex", "--index", "vendors"])
+    assert result.exit_code == 0, result.output
+    assert f"Indexed {listed} vendors." in result.output
+    assert backend.count(VENDORS) == listed
+    unknown = runner.invoke(cli, ["reindex", "--index", "councils"])
+    assert unknown.exit_code == 2 and "There is no index called councils" in " ".join(unknown.output.split())
+
+
+def test_drain_search_applies_what_waits_in_the_outbox(session: Session) -> None:
+    from app.models import OutboxOp, SearchOutbox
+
+    supplier = session.exec(select(Supplier)).first()
+    assert supplier is not None
+    # A change left behind while a search server was unreachable (inserted without the ORM hooks).
+    session.execute(
+        SearchOutbox.__table__.insert().values(  # type: ignore[attr-defined]
+            index_name="vendors", document_id=str(supplier.id), op=OutboxOp.upsert.name, attempts=1
+        )
+    )
+    session.commit()
+    result = runner.invoke(cli, ["drain-search"])
+    assert result.exit_code == 0
+    assert "Applied 1 index changes; 0 still waiting." in result.output

@@ -13,6 +13,7 @@ The policy, in one place:
 """
 
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from itertools import chain
 from typing import Any
 
@@ -97,7 +98,7 @@ def apply(session: OrmSession, backend: SearchBackend, rows: list[SearchOutbox],
     for row in rows:
         by_index.setdefault(row.index_name, []).append(int(row.document_id))
     using = getattr(backend, "using", None)
-    context = using(connection) if connection is not None and using is not None else _nothing()
+    context = using(connection) if connection is not None and using is not None else nullcontext()
     try:
         with context:
             if not getattr(backend, READY, False):
@@ -121,14 +122,6 @@ def apply(session: OrmSession, backend: SearchBackend, rows: list[SearchOutbox],
         row.processed_at = now
         row.last_error = None
         session.add(row)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_: object) -> None:
-        return None
 
 
 def drain(session: Session, backend: SearchBackend, *, batch: int = 500) -> int:
