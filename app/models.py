@@ -166,6 +166,7 @@ class User(SQLModel, table=True):
     disabled: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     last_sign_in_at: datetime | None = None
+    erased_at: datetime | None = None  # set when the person's data was erased or anonymised (app/datarights.py)
 
 
 class SignInToken(SQLModel, table=True):
@@ -349,6 +350,9 @@ class ModerationItem(SQLModel, table=True):
     severity: Severity = Severity.low
     score: int = 0
     needs_two_moderators: bool = False
+    source: str = Field(default="submission", max_length=20, description="submission, flags or complaint")
+    claimed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    claimed_at: datetime | None = None
     version: int = 1
     opened_at: datetime = Field(default_factory=utcnow)
     decided_at: datetime | None = None
@@ -404,6 +408,8 @@ class Flag(SQLModel, table=True):
     reason: str = Field(max_length=40)
     message: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
+    resolved_at: datetime | None = None
+    outcome: str | None = Field(default=None, max_length=40, description="agreed or disagreed, by a moderator")
 
 
 class WatchedTerm(SQLModel, table=True):
@@ -412,7 +418,10 @@ class WatchedTerm(SQLModel, table=True):
     term: str = Field(unique=True, max_length=200)
     action: WatchedAction
     replacement: str | None = Field(default=None, max_length=200)
-    list_version: str | None = Field(default=None, max_length=40)
+    category: str | None = Field(default=None, max_length=40, description="legal_risk, confidentiality, profanity...")
+    case_sensitive: bool = False
+    list_version: str | None = Field(default=None, max_length=40, description="the seed list it came from, if any")
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -430,12 +439,24 @@ class Complaint(SQLModel, table=True):
     why_defamatory: str = Field(sa_column=Column(Text, nullable=False))
     meaning: str = Field(sa_column=Column(Text, nullable=False))
     inaccurate_parts: str = Field(sa_column=Column(Text, nullable=False))
+    unsupported_opinion: str | None = Field(default=None, sa_column=Column(Text))
     cannot_identify_poster: bool = False
     consent_to_share: bool = False
+    missing: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     received_at: datetime = Field(default_factory=utcnow)
+    response_due_at: datetime | None = None  # 48 statutory hours from receipt: notify the poster, acknowledge
+    acknowledged_at: datetime | None = None
     poster_notified_at: datetime | None = None
-    poster_reply_due_at: datetime | None = None
+    poster_reply_due_at: datetime | None = None  # midnight at the end of the fifth day after the notice
+    poster_replied_at: datetime | None = None
+    poster_wants_removal: bool | None = None
+    poster_full_name: str | None = Field(default=None, max_length=200)
+    poster_address: str | None = Field(default=None, sa_column=Column(Text))
+    poster_consents_disclosure: bool | None = None
+    outcome: str | None = Field(default=None, max_length=40, description="removal basis or why the statement stays")
     removal_due_at: datetime | None = None
+    removed_at: datetime | None = None
+    complainant_told_at: datetime | None = None
     closed_at: datetime | None = None
     version: int = 1
 
@@ -507,6 +528,7 @@ class MailOutbox(SQLModel, table=True):
     body_text: str = Field(sa_column=Column(Text, nullable=False))
     body_html: str | None = Field(default=None, sa_column=Column(Text))
     kind: str = Field(max_length=40)
+    ref: str | None = Field(default=None, max_length=64, index=True, description="what it is about, e.g. complaint:12")
     created_at: datetime = Field(default_factory=utcnow)
     attempts: int = 0
     next_attempt_at: datetime | None = None  # unset: due now; pushed back after each attempt (app/mail.py)

@@ -4,9 +4,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
-from sqlmodel import SQLModel
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, SQLModel, select
 
-import app.models  # noqa: F401
+from app.models import AuditLog
 from app.migrations import include_name
 
 
@@ -56,3 +57,14 @@ def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(engine: Engine) ->
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+
+
+def test_the_audit_log_is_append_only_in_the_database(engine: Engine) -> None:
+    with Session(engine) as session:
+        session.add(AuditLog(action="test", entity_type="review", entity_id="1"))
+        session.commit()
+    for statement in ("UPDATE audit_log SET action = 'changed'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+            connection.execute(text(statement))
+    with Session(engine) as session:
+        assert [row.action for row in session.exec(select(AuditLog)).all()] == ["test"]
