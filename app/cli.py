@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -52,6 +53,7 @@ def fail(message: str) -> typer.Exit:
 def init() -> None:
     """Create or migrate the database and load the reference data (idempotent)."""
     from app import migrations, reference, synonyms
+    from app.moderation import watched
 
     settings = get_settings()
     engine = get_engine()
@@ -64,6 +66,7 @@ def init() -> None:
         except reference.ReferenceDataError as error:
             raise fail(str(error)) from None
         synonyms.seed_default_synonyms(session)
+        watched_terms = watched.seed_watched_terms(session)
         _prepare_search(session, engine, progress)
     console.print(
         f"{report.current_councils} current councils ({report.councils} with former ones), "
@@ -71,6 +74,8 @@ def init() -> None:
         f"{report.categories} categories; {report.suppliers} suppliers ({report.aliases} other spellings); "
         f"{report.sales_to_councils} of {report.sales} G-Cloud sales linked to a council."
     )
+    if watched_terms:
+        console.print(f"{watched_terms} watched terms added from the default lists.")
 
 
 def _prepare_search(session: Session, engine: Engine, progress: Callable[[str, int, int], None]) -> None:
@@ -245,6 +250,158 @@ def expire_contacts() -> None:
         count = contacts.expire_overdue(session)
         deliver_queued(session, mailer_for(get_settings()))
     console.print(f"{count} contact request{'' if count == 1 else 's'} expired.")
+
+
+@cli.command()
+def erase(
+    email: str,
+    mode: Annotated[
+        str | None, typer.Option(help="anonymise or delete their contributions (default: the ERASURE_MODE setting)")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Erase a person's data: close and anonymise the account, anonymise or delete what they wrote."""
+    from app import datarights
+    from app.config import ErasureMode
+
+    settings = get_settings()
+    try:
+        chosen = ErasureMode(mode) if mode else settings.ERASURE_MODE
+    except ValueError:
+        raise fail(f"--mode must be anonymise or delete, not {mode}") from None
+    with Session(get_engine()) as session:
+        try:
+            user = accounts.get_user_by_email(session, email=email)
+        except DomainError as error:
+            raise fail(error.message) from None
+        question = f"Erase {user.email} and {chosen.value} their contributions? This cannot be undone"
+        if not yes and not typer.confirm(question):
+            raise typer.Exit(code=1)
+        try:
+            report = datarights.erase_person(session, user, None, chosen, settings=settings)
+        except DomainError as error:
+            raise fail(error.message) from None
+    console.print(
+        f"Erased {email.strip().lower()} (user {report.user_id}): {report.anonymised} contributions anonymised, "
+        f"{report.deleted} deleted, {report.kept_for_case} kept for a complaint case; "
+        f"{report.contacts_withdrawn} contact requests withdrawn, {report.sessions_ended} sessions ended.",
+        soft_wrap=True,
+    )
+
+
+@cli.command()
+def retention() -> None:
+    """Apply the retention schedule: purge old rejected submissions, anonymise inactive accounts (run daily)."""
+    from app import retention as schedule
+
+    with Session(get_engine()) as session:
+        report = schedule.run(session, settings=get_settings())
+    console.print(report.summary(), soft_wrap=True)
+
+
+@cli.command("complaints-due")
+def complaints_due() -> None:
+    """Remove statements whose poster did not reply to a notice of complaint in time, telling each complainant
+    (run from a timer, at least hourly)."""
+    from app import complaints
+    from app.mail import deliver_queued, mailer_for
+
+    with Session(get_engine()) as session:
+        done = complaints.run_due(session)
+        deliver_queued(session, mailer_for(get_settings()))
+    for action in done:
+        console.print(f"Complaint {action.complaint_id}: statement removed ({action.action}).")
+    console.print(f"{len(done)} statement{'' if len(done) == 1 else 's'} removed after no reply.")
+
+
+@cli.command("bench-corpus")
+def bench_corpus(
+    reviews: Annotated[int, typer.Option(help="Reviews (1,000,000 possible)")] = 200_000,
+    suppliers: Annotated[int, typer.Option(help="Suppliers in all, the real G-Cloud ones included")] = 5_000,
+    pilots: Annotated[int, typer.Option(help="Pilot records")] = 20_000,
+    seed: Annotated[int, typer.Option(help="The same seed and sizes build the same corpus")] = 2026,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="An EMPTY database (default: the DATABASE_URL setting)")
+    ] = None,
+) -> None:
+    """Build the benchmark corpus into an empty database, then index it (never a database that is served)."""
+    import sys
+    import time
+    from pathlib import Path
+
+    from sqlalchemy import inspect
+
+    from app.config import PROJECT_ROOT
+    from app.db import make_engine
+    from app.search import documents, indexer
+    from app.search.service import backend_for
+
+    if str(PROJECT_ROOT) not in sys.path:  # bench/ sits beside app/ in the project folder, outside the package
+        sys.path.insert(0, str(PROJECT_ROOT))
+    from bench.corpus import build_corpus
+
+    settings = get_settings()
+    engine = make_engine(database_url) if database_url else get_engine()
+    if inspect(engine).has_table("review"):
+        raise fail(f"{engine.url.render_as_string(hide_password=True)} already has tables: give an empty database.")
+    database = Path(engine.url.database or "")
+    console.print(f"Building {reviews:,} reviews into {engine.url.render_as_string(hide_password=True)}")
+    with progress_bar() as progress:
+        report = build_corpus(
+            engine,
+            database=database,
+            data_dir=settings.REFERENCE_DATA_DIR,
+            reviews=reviews,
+            suppliers=suppliers,
+            pilots=pilots,
+            seed=seed,
+            progress=progress,
+            screened=True,
+        )
+        backend, _ = backend_for(engine)
+        started = time.perf_counter()
+        with Session(engine) as session:
+            counts = {
+                name: indexer.reindex(session, backend, index=name, progress=progress) for name in documents.INDEX_NAMES
+            }
+    console.print(
+        f"{report.real_suppliers + report.generated_suppliers:,} suppliers, {report.officers:,} officers, "
+        f"{report.reviews:,} reviews and {report.pilots:,} pilots ({report.pending:,} waiting for a moderator, "
+        f"{report.findings:,} findings); indexed {sum(counts.values()):,} documents in "
+        f"{time.perf_counter() - started:.0f} s."
+    )
+
+
+@cli.command()
+def backup(path: Annotated[Path, typer.Argument(help="The backup file to write")]) -> None:
+    """Back up the database (SQLite online backup, or pg_dump -Fc) and the embedded search index beside it."""
+    from app import backup as backups
+
+    try:
+        report = backups.backup(get_engine(), path, settings=get_settings())
+    except backups.BackupError as error:
+        raise fail(str(error)) from None
+    console.print(f"Backed up the {report.backend} database to {report.path} ({report.size_bytes:,} bytes).")
+    if report.search_index is not None:
+        console.print(f"Backed up the search index to {report.search_index}.")
+
+
+@cli.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="A file written by supplier-intel backup")],
+    force: Annotated[bool, typer.Option("--force", help="Replace what a database that is not empty holds")] = False,
+) -> None:
+    """Restore a backup into an empty database (stop the service first); --force replaces what is there."""
+    from app import backup as backups
+
+    try:
+        report = backups.restore(get_engine(), path, settings=get_settings(), force=force)
+    except backups.BackupError as error:
+        raise fail(str(error)) from None
+    console.print(f"Restored the {report.backend} database from {path}.")
+    if report.needs_reindex:
+        errors.print("[yellow]The backup holds no search index for this setup: run supplier-intel reindex.[/yellow]")
+    console.print("If the backup comes from an older release, run supplier-intel init to migrate it.")
 
 
 def main() -> None:

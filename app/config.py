@@ -18,6 +18,11 @@ class Environment(StrEnum):
     production = "production"
 
 
+class ErasureMode(StrEnum):
+    anonymise = "anonymise"  # contributions stay, as "Former member", with personal data redacted
+    delete = "delete"  # contributions are deleted
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -36,6 +41,11 @@ class Settings(BaseSettings):
     )
     MEILI_URL: str | None = Field(None, description="Meilisearch server; unset uses the embedded search")
     MEILI_MASTER_KEY: str | None = Field(None, description="Meilisearch API key")
+    REDIS_URL: str | None = Field(
+        None,
+        pattern=r"^(redis|rediss|unix)://",  # a bad address stops the service at start-up, not each sign-in
+        description="Redis server shared by every instance for rate limits; unset counts in each process",
+    )
     SMTP_HOST: str | None = Field(None, description="Mail server; unset writes mail to the outbox and log")
     SMTP_PORT: int = Field(587, description="Mail server port")
     SMTP_USER: str | None = Field(None, description="Mail server user name")
@@ -46,6 +56,18 @@ class Settings(BaseSettings):
     )
     BASE_URL: str = Field("http://127.0.0.1:8000", description="Public address, used in emailed links")
     PORT: int = Field(8000, description="Port that `supplier-intel serve` listens on")
+    ERASURE_MODE: ErasureMode = Field(
+        ErasureMode.anonymise,
+        description="What erasing a person does to their reviews and pilots: anonymise them, or delete them",
+    )
+    RETENTION_REJECTED_DAYS: int = Field(90, ge=1, description="Days a rejected submission is kept")
+    RETENTION_CRIMINAL_DAYS: int = Field(
+        30, ge=1, description="Days a submission rejected for alleging criminal conduct is kept"
+    )
+    RETENTION_CASE_FILE_MONTHS: int = Field(
+        24, ge=1, description="Months content stays when it is part of a notice-of-complaint case"
+    )
+    RETENTION_INACTIVE_YEARS: int = Field(3, ge=1, description="Years without sign-in before an account is anonymised")
 
     @model_validator(mode="after")
     def refuse_placeholder_secret(self) -> Self:

@@ -38,7 +38,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.moderation import screening
+from app.moderation import screening, watched
 from app.moderation.sanitize import clean_text
 from app.standard import DIMENSIONS, PUBLISHED_SOURCE_HOSTS, SERVICE_AREAS, TIME_USED
 
@@ -184,6 +184,7 @@ class ReviewData:
 
 def parse_review(session: Session, *, supplier: Supplier, raw: Mapping[str, Any]) -> ReviewData:
     """Check a review against the review standard; raise InvalidInput with a message per field."""
+    raw = watched.replace_fields(session, raw, REVIEW_TEXT_FIELDS)
     errors: dict[str, str] = {}
     values: dict[str, Any] = {"product_id": _product(session, supplier, raw, errors)}
     values["relationship"] = _choice(
@@ -246,6 +247,7 @@ def parse_review(session: Session, *, supplier: Supplier, raw: Mapping[str, Any]
             )
         else:
             values["exact_cost_pence"], values["exact_cost_source_url"] = pence, source
+    _refuse_blocked_terms(session, values, labels, errors)
     if errors:
         raise InvalidInput(errors)
     return ReviewData(values)
@@ -253,6 +255,7 @@ def parse_review(session: Session, *, supplier: Supplier, raw: Mapping[str, Any]
 
 def parse_pilot(session: Session, *, supplier: Supplier, raw: Mapping[str, Any]) -> ReviewData:
     """Check a pilot record (`product.md`, Pilot records); raise InvalidInput with a message per field."""
+    raw = watched.replace_fields(session, raw, PILOT_TEXT_FIELDS)
     errors: dict[str, str] = {}
     values: dict[str, Any] = {"product_id": _product(session, supplier, raw, errors)}
     values["title"] = _long_text(raw, "title", errors, "Title")
@@ -274,9 +277,21 @@ def parse_pilot(session: Session, *, supplier: Supplier, raw: Mapping[str, Any])
     values["nda"] = _choice(raw, "nda", NdaStatus, errors, "Select whether the pilot ran under an NDA")
     values["lessons"] = _long_text(raw, "lessons", errors, "Lessons learned")
     values["open_to_contact"] = bool(_bool(raw, "open_to_contact"))
+    labels = {"title": "Title", "problem": "The problem it addressed", "lessons": "Lessons learned"}
+    _refuse_blocked_terms(session, values, labels, errors)
     if errors:
         raise InvalidInput(errors)
     return ReviewData(values)
+
+
+def _refuse_blocked_terms(
+    session: Session, values: Mapping[str, Any], labels: Mapping[str, str], errors: dict[str, str]
+) -> None:
+    """A field with a `block` watched term gets an error naming every blocked term in it (WW-3)."""
+    for name, label in labels.items():
+        terms = watched.blocked_terms(session, values.get(name)) if name not in errors else []
+        if terms:
+            errors[name] = watched.blocked_message(label, terms)
 
 
 # --- screening and routing -------------------------------------------------------------------------------
@@ -289,11 +304,16 @@ def text_fields(content_type: ContentType) -> tuple[str, ...]:
 def screen(session: Session, *, content_type: ContentType, values: Mapping[str, Any]) -> list[screening.Hit]:
     """What screening finds in the free text of a contribution (for the preview and for submission)."""
     fields = {name: values.get(name) for name in text_fields(content_type)}
-    return screening.screen_fields(fields, allowlist=screening.load_allowlist(session))
+    hits = screening.screen_fields(fields, allowlist=screening.load_allowlist(session))
+    # Watched terms follow the detectors, leaving out the spans a detector has already explained.
+    hits += watched.findings(session, fields, found=hits)
+    order = list(fields)
+    return sorted(hits, key=lambda hit: (order.index(hit.field), hit.start, hit.end))
 
 
 def preview(session: Session, *, content_type: ContentType, raw: Mapping[str, Any]) -> dict[str, str]:
-    """Sanitised free text of a form being written, for the screening preview."""
+    """Sanitised free text of a form being written, for the screening preview (replace terms applied, as on save)."""
+    raw = watched.replace_fields(session, raw, text_fields(content_type))
     return {name: _text(raw, name) for name in text_fields(content_type)}
 
 
@@ -309,17 +329,28 @@ def approved_count(session: Session, *, author: User) -> int:
     return total
 
 
+def is_trusted(session: Session, *, author: User) -> bool:
+    """`approved_count` has reached TRUSTED_AFTER_APPROVALS: found without counting all of a prolific author's."""
+    needed = TRUSTED_AFTER_APPROVALS
+    for model in (Review, Pilot):
+        let_through = select(model.id).where(model.author_id == author.id, col(model.published_at).is_not(None))
+        needed -= len(session.exec(let_through.limit(needed)).all())
+        if needed <= 0:
+            return True
+    return False
+
+
 def needs_moderator(session: Session, *, author: User, hits: list[screening.Hit]) -> bool:
     """The pre-moderation policy: any finding, or an officer not yet trusted."""
-    return bool(hits) or approved_count(session, author=author) < TRUSTED_AFTER_APPROVALS
+    return bool(hits) or not is_trusted(session, author=author)
 
 
-def _content_type(content: Contribution) -> ContentType:
+def content_type_of(content: Contribution) -> ContentType:
     return ContentType.review if isinstance(content, Review) else ContentType.pilot
 
 
 def _save_findings(session: Session, content: Contribution, hits: list[screening.Hit]) -> None:
-    content_type = _content_type(content)
+    content_type = content_type_of(content)
     for old in session.exec(
         select(Finding).where(Finding.content_type == content_type, Finding.content_id == content.id)
     ).all():
@@ -356,7 +387,7 @@ SEVERITY_SCORE = {Severity.low: 1, Severity.medium: 2, Severity.high: 5, Severit
 def _queue(session: Session, content: Contribution, hits: list[screening.Hit]) -> ModerationItem:
     """Put the content in the queue: one open item per content, its severity that of the worst finding."""
     assert content.id is not None
-    content_type = _content_type(content)
+    content_type = content_type_of(content)
     item = open_item_for(session, content_type=content_type, content_id=content.id)
     if item is None:
         item = ModerationItem(content_type=content_type, content_id=content.id)
@@ -371,7 +402,10 @@ def _queue(session: Session, content: Contribution, hits: list[screening.Hit]) -
 
 def _route(session: Session, *, author: User, content: Contribution, hits: list[screening.Hit]) -> ContentStatus:
     before = content.status
-    if needs_moderator(session, author=author, hits=hits):
+    # A `flag` watched term alone does not hold back a trusted officer's contribution: it is published, and an item
+    # opens in the queue so that a moderator looks at it (`watched.py`).
+    flagged = [hit for hit in hits if hit.detector == watched.FLAG_DETECTOR]
+    if needs_moderator(session, author=author, hits=[hit for hit in hits if hit not in flagged]):
         content.status = ContentStatus.pending
         session.add(content)
         session.flush()
@@ -381,12 +415,15 @@ def _route(session: Session, *, author: User, content: Contribution, hits: list[
         content.published_at = content.published_at or utcnow()
         session.add(content)
         session.flush()
+        content_type = content_type_of(content)
+        if flagged and open_item_for(session, content_type=content_type, content_id=content.id or 0) is None:
+            _queue(session, content, flagged).source = "flags"
     _save_findings(session, content, hits)
     audit.record(
         session,
         actor=author,
         action="screened",
-        entity_type=_content_type(content).value,
+        entity_type=content_type_of(content).value,
         entity_id=content.id or 0,
         from_state=before.value if before else None,
         to_state=content.status.value,
@@ -469,7 +506,7 @@ def edit(session: Session, *, author: User, content: Contribution, data: ReviewD
     content.updated_at = utcnow()
     content.version += 1
     session.add(content)
-    content_type = _content_type(content)
+    content_type = content_type_of(content)
     audit.record(session, actor=author, action="edited", entity_type=content_type.value, entity_id=content.id or 0)
     hits = screen(session, content_type=content_type, values=data.values)
     status = _route(session, author=author, content=content, hits=hits)
@@ -488,7 +525,7 @@ def withdraw(session: Session, *, author: User, content: Contribution) -> None:
     content.status = ContentStatus.withdrawn
     content.version += 1
     session.add(content)
-    content_type = _content_type(content)
+    content_type = content_type_of(content)
     item = open_item_for(session, content_type=content_type, content_id=content.id or 0)
     if item is not None:
         item.status = QueueStatus.decided

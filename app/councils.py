@@ -10,7 +10,7 @@ def list_councils(session: Session, *, q: str | None = None, include_former: boo
     query = select(Council).order_by(col(Council.name))
     if not include_former:
         query = query.where(col(Council.current).is_(True))
-    term = (q or "").strip()[:100]
+    term = (q or "").replace("\x00", "").strip()[:100]  # PostgreSQL refuses a NUL byte in a text parameter
     if term:
         like = "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(

@@ -14,11 +14,15 @@ from app.routers import (
     account,
     admin,
     api,
+    api_complaints,
+    api_flags,
+    complaints,
     contacts,
     contribute,
     dev,
     moderation,
     pages,
+    people,
     search,
     suppliers,
     vendors,
@@ -68,15 +72,21 @@ def create_app() -> FastAPI:
         vendors.router,
         contribute.router,
         moderation.router,
+        moderation.flags_router,  # any signed-in officer: reporting published reviews and pilots
         contacts.router,
         contacts.moderation_router,  # moderators only: gated inside the router with require_moderator
+        complaints.router,  # public form and poster replies; its /moderation/complaints pages need a moderator
         dev.router,
         search.router,
         admin.router,  # admins only: gated inside the router with require_admin
+        people.router,  # admins only: gated inside the router with require_admin
+        people.audit_router,  # moderators and admins: gated inside the router with require_moderator
     )
     for router in html_routers:
         app.include_router(router, include_in_schema=False, dependencies=[Depends(csrf_protect)])
     app.include_router(api.router)
+    app.include_router(api_flags.router)
+    app.include_router(api_complaints.router)  # sending a notice needs no sign-in
     app.include_router(api.health_router)
     app.add_exception_handler(DomainError, handle_domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, handle_http_error)  # type: ignore[arg-type]

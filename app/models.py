@@ -264,7 +264,12 @@ class Sale(SQLModel, table=True):
 class Review(SQLModel, table=True):
     """A structured review to the review standard, version 1 (`product.md`)."""
 
-    __table_args__ = (Index("ix_review_supplier_status", "supplier_id", "status"),)
+    __table_args__ = (
+        Index("ix_review_supplier_status", "supplier_id", "status"),
+        # A supplier's reviews a page at a time, newest or by score first, without sorting all of them.
+        Index("ix_review_supplier_published", "supplier_id", "status", "published_at", "id"),
+        Index("ix_review_supplier_overall", "supplier_id", "status", "overall", "published_at", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     supplier_id: int = Field(foreign_key="supplier.id")
     product_id: int | None = Field(default=None, foreign_key="product.id")
@@ -306,7 +311,10 @@ class Review(SQLModel, table=True):
 
 
 class Pilot(SQLModel, table=True):
-    __table_args__ = (Index("ix_pilot_supplier_status", "supplier_id", "status"),)
+    __table_args__ = (
+        Index("ix_pilot_supplier_status", "supplier_id", "status"),
+        Index("ix_pilot_supplier_published", "supplier_id", "status", "published_at", "id"),  # a page of pilots
+    )
     id: int | None = Field(default=None, primary_key=True)
     supplier_id: int = Field(foreign_key="supplier.id")
     product_id: int | None = Field(default=None, foreign_key="product.id")

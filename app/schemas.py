@@ -5,11 +5,15 @@ Contributions are sent as plain JSON objects and checked by the same parsers as 
 """
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.moderation.watched import censor_text
 from app.scores import Score
+
+# Contributors' free text as the API shows it: watched terms with the censor action as ■ (`watched.py`).
+CensoredText = Annotated[str | None, AfterValidator(censor_text)]
 
 # --- suppliers -----------------------------------------------------------------------------------
 
@@ -115,10 +119,10 @@ class PublishedReview(BaseModel):
     recommend: bool
     ratings: list[RatingPublic]
     text_private: bool = Field(description="the reviewer kept the written part private: the text fields are null")
-    headline: str | None
-    worked_well: str | None
-    did_not_work: str | None
-    advice: str | None
+    headline: CensoredText
+    worked_well: CensoredText
+    did_not_work: CensoredText
+    advice: CensoredText
     contract: ContractFactsPublic | None
     is_demo: bool
 
@@ -208,10 +212,10 @@ class ReviewDetail(ContributionStatus):
     overall: int
     recommend: bool
     keep_text_private: bool
-    headline: str | None
-    worked_well: str | None
-    did_not_work: str | None
-    advice: str | None
+    headline: CensoredText
+    worked_well: CensoredText
+    did_not_work: CensoredText
+    advice: CensoredText
     procurement_route: str | None
     framework_lot: str | None
     contract_end: date | None
@@ -223,16 +227,16 @@ class PilotDetail(ContributionStatus):
     supplier: str
     author: str
     product_id: int | None
-    title: str
+    title: Annotated[str, AfterValidator(censor_text)]
     service_area: str
-    problem: str | None
+    problem: CensoredText
     start_date: date | None
     end_date: date | None
     pilot_status: str
     outcome: str | None
     cost_band: str | None
     nda: str
-    lessons: str | None
+    lessons: CensoredText
     open_to_contact: bool
 
 

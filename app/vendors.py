@@ -10,16 +10,30 @@ What a profile may show (`product.md`, "Who can see what"):
   unknown) is members-only in the same way (`ShownPilot.members_only`).
 - Only published reviews and pilots appear, and only published reviews count towards the score (`app.scores`).
 
-A profile costs a fixed number of queries, whatever the number of reviews, pilots and sales.
+A profile costs a fixed number of queries, whatever the number of reviews, pilots and sales: reviews and pilots come
+a page at a time (`REVIEWS_PER_PAGE`, `PILOTS_PER_PAGE`), each with its own page number in the address.
+
+What is computed over all of a supplier's published reviews, pilots and sales (its score, the review counts behind the
+filters, the councils that use it, the number of pilots) is cached per supplier (`aggregates`): forgotten as soon as
+this process commits a change to the supplier's reviews, pilots or sales (a publication, a take-down, an edit), and
+recomputed at least every `AGGREGATES_SECONDS`, for changes made by another process.
 """
 
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from itertools import chain
 from math import ceil
 from typing import Any, Literal
 from urllib.parse import urlencode
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Engine, event
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.attributes import get_history
 from sqlmodel import Session, col, func, or_, select
 
 from app.errors import Moved, NotFound
@@ -49,6 +63,9 @@ from app.suppliers import resolve
 
 PER_PAGE = 20
 REVIEWS_PER_PAGE = 10
+PILOTS_PER_PAGE = 10
+AGGREGATES_SECONDS = 30.0
+PAGE_PARAMS = ("page", "pilots_page")  # page numbers in a profile's address: 1 is the default, left out of links
 
 Sort = Literal["newest", "highest", "lowest"]
 Band = Literal["", "9-10", "7-8", "5-6", "1-4"]
@@ -103,7 +120,7 @@ def list_suppliers(session: Session, *, q: str = "", page: int = 1, per_page: in
     query = select(Supplier).where(
         col(Supplier.status) == ContentStatus.published, col(Supplier.merged_into_id).is_(None)
     )
-    term = q.strip()[:100]
+    term = q.replace("\x00", "").strip()[:100]  # PostgreSQL refuses a NUL byte in a text parameter
     if term:
         aliased = select(SupplierAlias.supplier_id).where(
             func.lower(SupplierAlias.alias).like(_like(term), escape="\\")
@@ -151,7 +168,7 @@ class ReviewFilters:
             "sort": "" if self.sort == "newest" else self.sort,
         }
         values.update({key: str(value) for key, value in changes.items()})
-        return {key: value for key, value in values.items() if value and not (key == "page" and value == "1")}
+        return {key: value for key, value in values.items() if value and not (key in PAGE_PARAMS and value == "1")}
 
     def query(self, **changes: Any) -> str:
         """`params` as the query string of a link ("?region=London&page=2"), or "" when all are defaults."""
@@ -235,10 +252,13 @@ class CouncilUse:
     council: str
     how: str
     latest: date
+    # Written out once, when the (cached) list is built, rather than on every page that shows hundreds of rows.
+    how_label: str = field(init=False)
+    latest_on: str = field(init=False)
 
-    @property
-    def latest_on(self) -> str:
-        return f"{self.latest:%B %Y}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "how_label", self.how[:1].upper() + self.how[1:])
+        object.__setattr__(self, "latest_on", f"{self.latest:%B %Y}")
 
 
 @dataclass
@@ -264,6 +284,34 @@ class ReviewPage:
 
 
 @dataclass
+class PilotPage:
+    """One page of a supplier's published pilots, newest first."""
+
+    items: list[ShownPilot]
+    total: int
+    page: int  # the page shown: the last one when `requested` is past the end
+    per_page: int
+    requested: int  # the page the address asked for
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def past_end(self) -> bool:
+        """The address asked for a page after the last one (an old link, after pilots were taken down)."""
+        return self.total > 0 and self.requested > self.pages
+
+    @property
+    def first(self) -> int:
+        return 0 if not self.items else (self.page - 1) * self.per_page + 1
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.items)
+
+
+@dataclass
 class SupplierProfile:
     supplier: Supplier
     aliases: list[str]
@@ -271,8 +319,13 @@ class SupplierProfile:
     products: list[Product]
     score: Score
     councils: list[CouncilUse]
-    pilots: list[ShownPilot]
+    pilots: PilotPage
     reviews: ReviewPage
+
+    @property
+    def has_sales(self) -> bool:
+        """Some councils are known from the G-Cloud spend data, which the page then names as its source."""
+        return any(use.how == HOW_SALE for use in self.councils)
 
     @property
     def name(self) -> str:
@@ -289,9 +342,10 @@ def get_supplier_profile(
     slug: str,
     filters: ReviewFilters | None = None,
     page: int = 1,
+    pilots_page: int = 1,
     now: datetime | None = None,
 ) -> SupplierProfile:
-    """A published supplier with its score, the councils that use it, its published pilots and a page of reviews."""
+    """A published supplier with its score, the councils that use it, a page of its pilots and a page of reviews."""
     supplier = session.exec(
         select(Supplier).where(Supplier.slug == slug, col(Supplier.status) == ContentStatus.published)
     ).first()
@@ -299,7 +353,6 @@ def get_supplier_profile(
         raise NotFound("There is no supplier at this address.")
     if supplier.merged_into_id is not None:
         raise Moved(old=slug, new=resolve(session, supplier).slug)
-    now = now or utcnow()
     aliases = session.exec(
         select(SupplierAlias.alias).where(SupplierAlias.supplier_id == supplier.id).order_by(col(SupplierAlias.alias))
     ).all()
@@ -311,20 +364,25 @@ def get_supplier_profile(
     ).all()
     products = session.exec(select(Product).where(Product.supplier_id == supplier.id).order_by(col(Product.name))).all()
     product_names = {product.id: product.name for product in products}
+    # An explicit moment (which decides what counts as an older review) is computed afresh, never cached.
+    totals = aggregates(session, supplier_id=supplier.id) if now is None else _aggregate(session, supplier.id, now)
     return SupplierProfile(
         supplier=supplier,
         aliases=list(aliases),
         categories=list(categories),
         products=list(products),
-        score=supplier_score(session, supplier_id=supplier.id, now=now),
-        councils=_councils(session, supplier_id=supplier.id),
-        pilots=_pilots(session, supplier_id=supplier.id, product_names=product_names),
+        score=totals.score,
+        councils=totals.councils,
+        pilots=_pilots(
+            session, supplier_id=supplier.id, total=totals.pilots, page=pilots_page, product_names=product_names
+        ),
         reviews=_reviews(
             session,
             supplier_id=supplier.id,
+            groups=totals.groups,
             filters=filters or ReviewFilters(),
             page=page,
-            older_before=older_than(now),
+            older_before=older_than(now or utcnow()),
             product_names=product_names,
         ),
     )
@@ -338,26 +396,14 @@ def _published_pilots(supplier_id: int) -> tuple[ColumnElement[bool], ...]:
     return (col(Pilot.supplier_id) == supplier_id, col(Pilot.status) == ContentStatus.published)
 
 
-def _filter_options(session: Session, *, supplier_id: int) -> FilterOptions:
-    columns: list[Any] = [
-        Council.type_code,
-        Council.type_name,
-        Council.region,
-        Review.service_area,
-        Review.relationship,
-    ]
-    rows = session.exec(
-        select(*columns)
-        .join(Council, col(Council.id) == col(Review.council_id))
-        .where(*_published_reviews(supplier_id))
-        .distinct()
-    ).all()
-    relationships = {Relationship(row[4]) for row in rows}
+def _filter_options(groups: Iterable["ReviewGroup"]) -> FilterOptions:
+    groups = list(groups)
+    relationships = {group.relationship for group in groups}
     return FilterOptions(
-        council_types=sorted({(row[0], row[1]) for row in rows}, key=lambda pair: pair[1]),
-        regions=sorted({row[2] for row in rows if row[2]}),
+        council_types=sorted({(g.council_type, g.council_type_name) for g in groups}, key=lambda pair: pair[1]),
+        regions=sorted({group.region for group in groups if group.region}),
         relationships=[(value.value, label) for value, label in RELATIONSHIPS.items() if value in relationships],
-        service_areas=sorted({row[3] for row in rows}),
+        service_areas=sorted({group.service_area for group in groups}),
     )
 
 
@@ -378,12 +424,13 @@ def _reviews(
     session: Session,
     *,
     supplier_id: int,
+    groups: tuple["ReviewGroup", ...],
     filters: ReviewFilters,
     page: int,
     older_before: datetime,
     product_names: dict[int | None, str],
 ) -> ReviewPage:
-    options = _filter_options(session, supplier_id=supplier_id)
+    options = _filter_options(groups)
     filters = _known(filters, options)
     conditions = list(_published_reviews(supplier_id))
     if filters.council_type:
@@ -397,12 +444,8 @@ def _reviews(
     if filters.band:
         low, high, _label = BANDS[filters.band]
         conditions.append(col(Review.overall).between(low, high))
-    total = session.exec(
-        select(func.count())
-        .select_from(Review)
-        .join(Council, col(Council.id) == col(Review.council_id))
-        .where(*conditions)
-    ).one()
+    # The number that match comes from the cached counts, so that no query counts thousands of reviews.
+    total = sum(group.reviews for group in groups if group.matches(filters))
     page = max(1, min(page, max(1, ceil(total / REVIEWS_PER_PAGE))))
     newest = (col(Review.published_at).desc(), col(Review.id).desc())
     order = {
@@ -485,13 +528,18 @@ def _pounds(pence: int) -> str:
     return f"£{pounds:,}" if rest == 0 else f"£{pounds:,}.{rest:02d}"
 
 
-def _pilots(session: Session, *, supplier_id: int, product_names: dict[int | None, str]) -> list[ShownPilot]:
+def _pilots(
+    session: Session, *, supplier_id: int, total: int, page: int, product_names: dict[int | None, str]
+) -> PilotPage:
+    shown_page = max(1, min(page, max(1, ceil(total / PILOTS_PER_PAGE))))
     rows = session.exec(
         select(Pilot, Council.name, User.open_to_contact)
         .join(Council, col(Council.id) == col(Pilot.council_id))
         .join(User, col(User.id) == col(Pilot.author_id))
         .where(*_published_pilots(supplier_id))
         .order_by(col(Pilot.published_at).desc(), col(Pilot.id).desc())
+        .offset((shown_page - 1) * PILOTS_PER_PAGE)
+        .limit(PILOTS_PER_PAGE)
     ).all()
     shown = []
     for pilot, council, author_open in rows:
@@ -516,7 +564,7 @@ def _pilots(session: Session, *, supplier_id: int, product_names: dict[int | Non
                 open_to_contact=author_open and pilot.open_to_contact,
             )
         )
-    return shown
+    return PilotPage(items=shown, total=total, page=shown_page, per_page=PILOTS_PER_PAGE, requested=page)
 
 
 def _councils(session: Session, *, supplier_id: int) -> list[CouncilUse]:
@@ -551,3 +599,121 @@ def _councils(session: Session, *, supplier_id: int) -> list[CouncilUse]:
         CouncilUse(council=council, how=how, latest=day)
         for (council, how), day in sorted(latest.items(), key=lambda item: (item[0][0], _HOW_ORDER.index(item[0][1])))
     ]
+
+
+# --- what is computed over all of a supplier's contributions, cached -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewGroup:
+    """How many published reviews share these filterable values: the filters' choices and counts come from these."""
+
+    council_type: str
+    council_type_name: str
+    region: str | None
+    relationship: Relationship
+    service_area: str
+    overall: int
+    reviews: int
+
+    def matches(self, filters: ReviewFilters) -> bool:
+        low, high = BANDS[filters.band][:2] if filters.band else (1, 10)
+        return (
+            (not filters.council_type or self.council_type == filters.council_type)
+            and (not filters.region or self.region == filters.region)
+            and (filters.relationship is None or self.relationship == filters.relationship)
+            and (not filters.service_area or self.service_area == filters.service_area)
+            and low <= self.overall <= high
+        )
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    score: Score
+    groups: tuple[ReviewGroup, ...]
+    councils: list[CouncilUse]
+    pilots: int  # published pilots
+
+
+def _aggregate(session: Session, supplier_id: int, now: datetime) -> Aggregates:
+    columns: list[Any] = [
+        Council.type_code,
+        Council.type_name,
+        Council.region,
+        Review.relationship,
+        Review.service_area,
+        Review.overall,
+        func.count(),
+    ]
+    rows = session.exec(
+        select(*columns)
+        .join(Council, col(Council.id) == col(Review.council_id))
+        .where(*_published_reviews(supplier_id))
+        .group_by(*columns[:-1])
+    ).all()
+    pilots = session.exec(select(func.count()).select_from(Pilot).where(*_published_pilots(supplier_id))).one()
+    return Aggregates(
+        score=supplier_score(session, supplier_id=supplier_id, now=now),
+        groups=tuple(
+            ReviewGroup(type_code, type_name, region, Relationship(relationship), area, overall, count)
+            for type_code, type_name, region, relationship, area, overall, count in rows
+        ),
+        councils=_councils(session, supplier_id=supplier_id),
+        pilots=pilots,
+    )
+
+
+_lock = threading.Lock()
+# Per database: supplier id -> (generation, when computed, aggregates).
+_cached: "WeakKeyDictionary[Engine, dict[int, tuple[int, float, Aggregates]]]" = WeakKeyDictionary()
+# Bumped for a supplier whenever a commit in this process changed its reviews, pilots or sales.
+_generation: defaultdict[int, int] = defaultdict(int)
+_CHANGED = "vendors_changed_suppliers"
+
+
+def aggregates(session: Session, *, supplier_id: int) -> Aggregates:
+    """The supplier's score, review counts, councils and pilot count, from the cache while they are current."""
+    engine = session.get_bind().engine
+    generation = _generation[supplier_id]  # read first: a change committed while computing makes the result stale
+    entry = _cached.get(engine, {}).get(supplier_id)
+    if entry is not None and entry[0] == generation and time.monotonic() - entry[1] < AGGREGATES_SECONDS:
+        return entry[2]
+    computed_at = time.monotonic()
+    result = _aggregate(session, supplier_id, utcnow())
+    with _lock:
+        _cached.setdefault(engine, {})[supplier_id] = (generation, computed_at, result)
+    return result
+
+
+def forget_aggregates(supplier_ids: Iterable[int | None] | None = None) -> None:
+    """Forget the cached aggregates of these suppliers (of every supplier with None), in this process."""
+    with _lock:
+        if supplier_ids is None:
+            _cached.clear()
+            return
+        for supplier_id in supplier_ids:
+            if supplier_id is not None:
+                _generation[supplier_id] += 1
+
+
+def _supplier_ids(obj: Review | Pilot | Sale | Supplier) -> set[int | None]:
+    """The suppliers a changed row counts towards, before and after the change (a merge moves reviews)."""
+    if isinstance(obj, Supplier):
+        return {obj.id}
+    history = get_history(obj, "supplier_id")
+    return {obj.supplier_id, *history.added, *history.deleted}
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _note_changes(session: OrmSession, _context: Any) -> None:
+    changed: set[int | None] = session.info.setdefault(_CHANGED, set())
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Review | Pilot | Sale | Supplier):
+            changed |= _supplier_ids(obj)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _forget_changed(session: OrmSession) -> None:
+    changed = session.info.pop(_CHANGED, None)
+    if changed:
+        forget_aggregates(changed)

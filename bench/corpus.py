@@ -14,6 +14,17 @@ Rows are written with SQLAlchemy core `insert()` on a plain connection. Core sta
 session, so the indexer's after_flush/before_commit hooks (`app/search/indexer.py`) never see them: nothing is
 indexed while loading. The benchmark then rebuilds each index with `reindex`, and times that.
 
+With `screened=True` (the HTTP benchmark and `supplier-intel bench-corpus`) the corpus is what the service itself
+would hold had officers submitted every review and pilot: a share of them carry a sentence that screening flags (a
+name, a phone number, a price, an allegation...), and the bulk path applies the submission policy of
+`app/contributions.py` to each one (screening; anything with a finding waits for a moderator, with its findings,
+queue item and audit entries). The corpus officers count as trusted: the contributions a moderator approved before
+they were trusted are taken to be among the published ones, so that the first three of each do not all wait.
+`loader="services"` loads the same contributions through `contributions.parse_review`/`submit_review` (and the pilot
+ones) instead, one commit each, indexed as they go: slow, and there so that `tests/test_bench_corpus.py` can prove
+both paths give the same state. PostgreSQL works too: explicit ids are followed by moving each table's id sequence
+past them.
+
 The text is invented and the database is thrown away: it must never be served to anyone, since it puts made-up
 reviews next to the names of real companies.
 """
@@ -28,21 +39,29 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Integer, Table, bindparam, func, insert, select, update
 from sqlmodel import Session, SQLModel
 
-from app import demo, migrations, reference, synonyms
+from app import contributions, demo, migrations, reference, synonyms
 from app.models import (
     ContentStatus,
+    ContentType,
     CostBand,
     NdaStatus,
     PilotOutcome,
     PilotStatus,
     ProcurementRoute,
+    QueueStatus,
     Relationship,
     Role,
+    Severity,
+    Supplier,
+    User,
+    utcnow,
 )
-from app.standard import TIME_USED
+from app.moderation import screening
+from app.moderation.sanitize import clean_text
+from app.standard import DIMENSIONS, TIME_USED
 
 Progress = Callable[[str, int, int], None]
 BATCH = 5_000
@@ -290,6 +309,19 @@ RELATIONSHIPS = (
 COST_BANDS = tuple(CostBand)
 DEMO_BRANDS = tuple(spec.key for spec in demo.SUPPLIERS)
 
+# Sentences officers sometimes write that screening flags (a screened corpus adds one to about 4% of contributions).
+FLAGGED = (
+    "Our account manager, Mr Preston, stopped answering our emails.",
+    "Ring their support line on 01632 960 123 rather than logging a ticket.",
+    "The day rate was £950 per consultant, well above what we expected.",
+    "They gave us a 15% discount for signing a three-year deal.",
+    "Details are in the contract, which is marked commercial in confidence.",
+    "We believe the account manager lied to us about the delivery date.",
+    "Email jane.doe@example.org, who led the evaluation, for the details.",
+    "Sarah Jenkins from their team rewrote the interface in a week.",
+)
+FLAGGED_SHARE = 0.04
+
 
 @dataclass
 class CorpusReport:
@@ -308,6 +340,8 @@ class CorpusReport:
     private_reviews: int = 0
     pilots: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    pending: int = 0
+    findings: int = 0
     top_real_supplier: str = ""
     top_generated_supplier: str = ""
 
@@ -397,7 +431,7 @@ class _Writer:
         good_count = {"good": rng.randint(2, 4), "mixed": rng.randint(1, 3), "poor": rng.randint(1, 2)}[mood]
         bad_count = {"good": rng.randint(1, 2), "mixed": rng.randint(1, 3), "poor": rng.randint(2, 4)}[mood]
         return {
-            "headline": self._fill(rng.choice(HEADLINES[mood]), *fill)[:200],
+            "headline": self._fill(rng.choice(HEADLINES[mood]), *fill)[: contributions.TEXT_LIMITS["headline"]],
             "worked_well": self._paragraph(GOOD, self.demo_good, good_count, *fill),
             "did_not_work": self._paragraph(BAD, self.demo_bad, bad_count, *fill),
             "advice": self._paragraph(ADVICE, self.demo_advice, rng.randint(1, 2), *fill),
@@ -407,14 +441,16 @@ class _Writer:
         rng = self.rng
         fill = (vendor, area, product)
         return {
-            "title": self._fill(rng.choice(PILOT_TITLES), *fill)[:200],
+            "title": self._fill(rng.choice(PILOT_TITLES), *fill)[: contributions.TEXT_LIMITS["title"]],
             "problem": self._paragraph(PILOT_PROBLEMS, self.demo_problems, rng.randint(1, 3), *fill),
             "lessons": self._paragraph(ADVICE + GOOD, self.demo_lessons, rng.randint(2, 4), *fill),
         }
 
 
 def _clean_sale(text: str) -> str:
-    return " ".join(text.split())[:120]
+    # As the submission path would store it (no markup, tidy whitespace), so product names and borrowed sale
+    # descriptions read the same through either loader.
+    return " ".join(clean_text(text).split())[:120]
 
 
 def _areas_from_sales(descriptions: list[str], rng: random.Random, weights: dict[str, float]) -> list[str]:
@@ -457,32 +493,98 @@ def build_corpus(
     pilots: int,
     seed: int,
     progress: Progress,
+    screened: bool = False,
 ) -> CorpusReport:
     """Fill the empty database behind `engine` (see the module docstring) and report what it holds."""
-    report = CorpusReport(database=database)
-    rng = random.Random(seed)
-
     started = time.perf_counter()
     migrations.upgrade(engine)
     with Session(engine) as session:
         imported = reference.import_reference_data(session, data_dir, progress=progress)
         synonyms.seed_default_synonyms(session)
         session.commit()
+    seconds = time.perf_counter() - started
+    report = fill_corpus(
+        engine,
+        database=database,
+        reviews=reviews,
+        suppliers=suppliers,
+        pilots=pilots,
+        seed=seed,
+        progress=progress,
+        screened=screened,
+    )
     report.councils, report.current_councils = imported.councils, imported.current_councils
     report.categories, report.sales = imported.categories, imported.sales
-    report.seconds["migrate and import reference data"] = time.perf_counter() - started
+    report.seconds = {"migrate and import reference data": seconds, **report.seconds}
+    return report
+
+
+def fill_corpus(
+    engine: Engine,
+    *,
+    database: Path,
+    reviews: int,
+    suppliers: int,
+    pilots: int,
+    seed: int,
+    progress: Progress,
+    screened: bool = False,
+    loader: str = "bulk",
+    councils_with_officers: int | None = None,
+) -> CorpusReport:
+    """Add the suppliers, officers, reviews and pilots to a database that holds the reference data already.
+
+    `loader` is "bulk" (core inserts, fast) or "services" (each contribution through `app.contributions`, which
+    implies `screened`); both give the same rows for the same seed and sizes. `councils_with_officers` limits the
+    officers to the first councils (small test corpora, where otherwise every officer would still be new).
+    """
+    if loader not in ("bulk", "services"):
+        raise ValueError(f"unknown loader {loader!r}")
+    screened = screened or loader == "services"
+    report = CorpusReport(database=database)
+    rng = random.Random(seed)
+    flagger = random.Random(seed + 1) if screened else None  # its own stream: the rest of the text stays the same
 
     started = time.perf_counter()
     with engine.begin() as connection:
         vendors = _suppliers(connection, rng, suppliers, report, progress)
-        officers = _officers(connection, rng, report, progress)
+        officers = _officers(connection, rng, report, progress, councils_with_officers)
         sales = sorted({_clean_sale(d) for (d,) in connection.execute(select(_table("sale").c.description))})
         writer = _Writer(rng, [s for s in sales if len(s) > 8])
         popularity = _popularity(rng, vendors)
-        _reviews(connection, rng, writer, vendors, popularity, officers, reviews, report, progress)
-        _pilots(connection, rng, writer, vendors, popularity, officers, pilots, report, progress)
+        plan = _Plan(rng, flagger, writer, vendors, popularity, officers, report, progress)
+        if loader == "bulk":
+            sink: _Sink = _BulkSink(connection, screened=screened, report=report)
+            _reviews(connection, plan, sink, reviews)
+            _pilots(connection, plan, sink, pilots)
+        _fix_sequences(connection)
+    if loader == "services":
+        from app.search import documents, indexer
+        from app.search.service import backend_for
+
+        with Session(engine) as session:
+            # The suppliers went in with core inserts, as `supplier-intel init` imports them: index them first.
+            indexer.reindex(session, backend_for(engine)[0], index=documents.VENDORS)
+            service_sink = _ServiceSink(session, report=report)
+            _reviews(session.connection(), plan, service_sink, reviews)
+            _pilots(session.connection(), plan, service_sink, pilots)
+        with engine.begin() as connection:
+            _fix_sequences(connection)
     report.seconds["generate and insert content"] = time.perf_counter() - started
     return report
+
+
+def _fix_sequences(connection: Connection) -> None:
+    """On PostgreSQL, move each id sequence past the ids written explicitly, so the service can add rows."""
+    if connection.dialect.name != "postgresql":
+        return
+    for table in SQLModel.metadata.sorted_tables:
+        if "id" not in table.c or not isinstance(table.c.id.type, Integer):
+            continue
+        sequence = connection.exec_driver_sql("SELECT pg_get_serial_sequence(%s, 'id')", (table.name,)).scalar()
+        if sequence:
+            highest = int(connection.execute(select(func.max(table.c.id))).scalar() or 0)
+            connection.exec_driver_sql("SELECT setval(%s, %s, %s)", (sequence, max(highest, 1), highest > 0))
 
 
 def _next_id(connection: Connection, name: str) -> int:
@@ -622,10 +724,13 @@ def _suppliers(
     return vendors
 
 
-def _officers(connection: Connection, rng: random.Random, report: CorpusReport, progress: Progress) -> list[_Officer]:
+def _officers(
+    connection: Connection, rng: random.Random, report: CorpusReport, progress: Progress, limit: int | None = None
+) -> list[_Officer]:
     """One to four officers at every current council (emails on the reserved `.invalid` domain)."""
     council = _table("council")
     councils = [cid for (cid,) in connection.execute(select(council.c.id).where(council.c.current).order_by("id"))]
+    councils = councils[:limit] if limit is not None else councils
     next_id = _next_id(connection, "app_user")
     created = ANCHOR - timedelta(days=MAX_AGE_DAYS + 30)
     officers: list[_Officer] = []
@@ -672,18 +777,180 @@ def _dates(rng: random.Random) -> tuple[datetime, datetime]:
     return created, created + timedelta(days=rng.randint(0, 3), hours=rng.randint(1, 8))
 
 
-def _reviews(
-    connection: Connection,
-    rng: random.Random,
-    writer: _Writer,
-    vendors: list[_Vendor],
-    popularity: list[float],
-    officers: list[_Officer],
-    wanted: int,
-    report: CorpusReport,
-    progress: Progress,
-) -> None:
-    table = _table("review")
+@dataclass
+class _Plan:
+    """What the review and pilot generators share: the random streams, the text writer and who writes what."""
+
+    rng: random.Random
+    flagger: random.Random | None
+    writer: _Writer
+    vendors: list[_Vendor]
+    popularity: list[float]
+    officers: list[_Officer]
+    report: CorpusReport
+    progress: Progress
+
+    def flag(self, row: dict[str, Any], fields: tuple[str, ...]) -> None:
+        """In a screened corpus, add a sentence that screening flags to a long text field of a few contributions."""
+        if self.flagger is None or self.flagger.random() >= FLAGGED_SHARE:
+            return
+        name = self.flagger.choice(fields[1:])  # not the headline or title, which are short
+        sentence = self.flagger.choice(FLAGGED)
+        row[name] = f"{row[name]} {sentence}" if row.get(name) else sentence
+
+
+class _Sink:
+    """Where generated reviews and pilots go."""
+
+    def write(self, kind: ContentType, rows: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+
+class _BulkSink(_Sink):
+    """Core inserts; when screened, the submission policy of `app/contributions.py` applied to each row first."""
+
+    def __init__(self, connection: Connection, *, screened: bool, report: CorpusReport) -> None:
+        self.connection = connection
+        self.screened = screened
+        self.report = report
+        self.allowlist = screening.load_allowlist(Session(bind=connection)) if screened else None
+        self.now = utcnow()
+
+    def write(self, kind: ContentType, rows: list[dict[str, Any]]) -> None:
+        findings: list[dict[str, Any]] = []
+        items: list[dict[str, Any]] = []
+        entries: list[dict[str, Any]] = []
+        if self.screened:
+            for row in rows:
+                self._route(kind, row, findings, items, entries)
+        self.connection.execute(insert(_table(kind.value)), rows)
+        for name, extra in (("moderation_item", items), ("finding", findings), ("audit_log", entries)):
+            if extra:
+                self.connection.execute(insert(_table(name)), extra)
+
+    def _route(
+        self,
+        kind: ContentType,
+        row: dict[str, Any],
+        findings: list[dict[str, Any]],
+        items: list[dict[str, Any]],
+        entries: list[dict[str, Any]],
+    ) -> None:
+        """What `contributions.submit` does to one new contribution, as rows (see `_route` and `_queue` there)."""
+        assert self.allowlist is not None
+        hits = screening.screen_fields(
+            {name: row.get(name) for name in contributions.text_fields(kind)}, allowlist=self.allowlist
+        )
+        author, content_id = row["author_id"], row["id"]
+        entry = {"at": self.now, "actor_id": author, "entity_type": kind.value, "entity_id": str(content_id)}
+        entries.append({**entry, "action": "submitted", "from_state": None, "to_state": None, "detail": {}})
+        if hits:  # the officers are trusted (see the module docstring): only findings send it to a moderator
+            row["status"], row["published_at"] = ContentStatus.pending, None
+            severity = screening.highest_severity(hits) or Severity.low
+            items.append(
+                {
+                    "content_type": kind,
+                    "content_id": content_id,
+                    "status": QueueStatus.open,
+                    "severity": severity,
+                    "score": sum(contributions.SEVERITY_SCORE[hit.severity] for hit in hits),
+                    "needs_two_moderators": severity == Severity.critical,
+                    "source": "submission",
+                    "version": 1,
+                    "opened_at": self.now,
+                }
+            )
+            self.report.pending += 1
+        else:
+            row["status"] = ContentStatus.published
+        findings += [
+            {
+                "content_type": kind,
+                "content_id": content_id,
+                "field": hit.field,
+                "detector": hit.detector,
+                "category": hit.category,
+                "severity": hit.severity,
+                "start": hit.start,
+                "end": hit.end,
+                "created_at": self.now,
+            }
+            for hit in hits
+        ]
+        self.report.findings += len(hits)
+        detail = {
+            "findings": [{"detector": h.detector, "field": h.field, "start": h.start, "end": h.end} for h in hits]
+        }
+        entries.append(
+            {
+                **entry,
+                "action": "screened",
+                "from_state": ContentStatus.pending.value,
+                "to_state": row["status"].value,
+                "detail": detail,
+            }
+        )
+
+
+class _ServiceSink(_Sink):
+    """Each contribution parsed and submitted through `app.contributions`, as the API does, then back-dated."""
+
+    def __init__(self, session: Session, *, report: CorpusReport) -> None:
+        self.session = session
+        self.report = report
+
+    def write(self, kind: ContentType, rows: list[dict[str, Any]]) -> None:
+        trusted_after = contributions.TRUSTED_AFTER_APPROVALS
+        contributions.TRUSTED_AFTER_APPROVALS = 0  # the corpus officers are trusted (see the module docstring)
+        try:
+            self._write(kind, rows)
+        finally:
+            contributions.TRUSTED_AFTER_APPROVALS = trusted_after
+
+    def _write(self, kind: ContentType, rows: list[dict[str, Any]]) -> None:
+        session = self.session
+        parse = contributions.parse_review if kind is ContentType.review else contributions.parse_pilot
+        for row in rows:
+            supplier = session.get(Supplier, row["supplier_id"])
+            author = session.get(User, row["author_id"])
+            assert supplier is not None and author is not None
+            data = parse(session, supplier=supplier, raw=_as_input(kind, row))
+            submission = contributions.submit(session, content_type=kind, author=author, supplier=supplier, data=data)
+            content = submission.content
+            if content.id != row["id"]:
+                raise RuntimeError(f"{kind.value} {row['id']} was saved as {content.id}: the database was not empty")
+            content.created_at, content.updated_at = row["created_at"], row["updated_at"]
+            published = submission.status == ContentStatus.published
+            content.published_at = row["published_at"] if published else None
+            content.is_demo = True
+            session.add(content)
+            session.commit()
+            self.report.pending += not published
+            self.report.findings += len(submission.hits)
+
+
+def _as_input(kind: ContentType, row: dict[str, Any]) -> dict[str, Any]:
+    """A generated row as the JSON API would receive it."""
+
+    def text(value: Any) -> Any:
+        return "" if value is None else value.isoformat() if isinstance(value, date) else str(value)
+
+    if kind is ContentType.review:
+        names = ["product_id", "relationship", "service_area", "time_used", "overall", "recommend"]
+        names += [*contributions.REVIEW_TEXT_FIELDS, "procurement_route", "framework_lot", "contract_end", "cost_band"]
+        raw = {name: text(row[name]) for name in names}
+        raw |= {d.key: "na" if row[d.key] is None else str(row[d.key]) for d in DIMENSIONS}
+        raw["recommend"] = row["recommend"]
+        raw["keep_text_private"] = row["keep_text_private"]
+        return raw
+    names = ["product_id", *contributions.PILOT_TEXT_FIELDS, "service_area", "start_date", "end_date"]
+    names += ["pilot_status", "outcome", "cost_band", "nda"]
+    return {**{name: text(row[name]) for name in names}, "open_to_contact": row["open_to_contact"]}
+
+
+def _reviews(connection: Connection, plan: "_Plan", sink: "_Sink", wanted: int) -> None:
+    rng, writer, vendors, popularity, officers = plan.rng, plan.writer, plan.vendors, plan.popularity, plan.officers
+    report, progress = plan.report, plan.progress
     relationships = [r for r, _ in RELATIONSHIPS]
     relationship_weights = [w for _, w in RELATIONSHIPS]
     next_id = _next_id(connection, "review")
@@ -748,11 +1015,12 @@ def _reviews(
                 row["framework_lot"] = rng.choice(demo.FRAMEWORK_LOTS) if route is ProcurementRoute.framework else None
                 row["cost_band"] = rng.choice(COST_BANDS)
                 row["contract_end"] = (ANCHOR + timedelta(days=rng.randint(-400, 1100))).date()
+            plan.flag(row, contributions.REVIEW_TEXT_FIELDS)
             rows.append(row)
             counts[vendor.id] += 1
             report.private_reviews += private
             next_id += 1
-        connection.execute(insert(table), rows)
+        sink.write(ContentType.review, rows)
         done += size
         progress("reviews", done, wanted)
     report.reviews = done
@@ -762,18 +1030,9 @@ def _reviews(
     report.top_generated_supplier = next((names[i][0] for i in ranked if not names[i][1]), "")
 
 
-def _pilots(
-    connection: Connection,
-    rng: random.Random,
-    writer: _Writer,
-    vendors: list[_Vendor],
-    popularity: list[float],
-    officers: list[_Officer],
-    wanted: int,
-    report: CorpusReport,
-    progress: Progress,
-) -> None:
-    table = _table("pilot")
+def _pilots(connection: Connection, plan: "_Plan", sink: "_Sink", wanted: int) -> None:
+    rng, writer, vendors, popularity, officers = plan.rng, plan.writer, plan.vendors, plan.popularity, plan.officers
+    report, progress = plan.report, plan.progress
     next_id = _next_id(connection, "pilot")
     statuses = tuple(PilotStatus)
     progress("pilots", 0, wanted)
@@ -790,33 +1049,33 @@ def _pilots(
             status = rng.choice(statuses)
             created, published = _dates(rng)
             start: date = created.date() - timedelta(days=rng.randint(0, 200))
-            rows.append(
-                {
-                    "id": next_id,
-                    "supplier_id": vendor.id,
-                    "product_id": product_id,
-                    "author_id": officer.id,
-                    "council_id": officer.council_id,
-                    "author_role": officer.job_title,
-                    "status": ContentStatus.published,
-                    "version": 1,
-                    **writer.pilot(vendor, area, product),
-                    "service_area": area,
-                    "start_date": start,
-                    "end_date": start + timedelta(days=rng.choice((60, 90, 120, 180, 365))),
-                    "pilot_status": status,
-                    "outcome": rng.choice(tuple(PilotOutcome)) if status is PilotStatus.completed else None,
-                    "cost_band": rng.choice(COST_BANDS),
-                    "nda": rng.choice(tuple(NdaStatus)),
-                    "open_to_contact": rng.random() < 0.5,
-                    "is_demo": True,
-                    "created_at": created,
-                    "updated_at": published,
-                    "published_at": published,
-                }
-            )
+            row: dict[str, Any] = {
+                "id": next_id,
+                "supplier_id": vendor.id,
+                "product_id": product_id,
+                "author_id": officer.id,
+                "council_id": officer.council_id,
+                "author_role": officer.job_title,
+                "status": ContentStatus.published,
+                "version": 1,
+                **writer.pilot(vendor, area, product),
+                "service_area": area,
+                "start_date": start,
+                "end_date": start + timedelta(days=rng.choice((60, 90, 120, 180, 365))),
+                "pilot_status": status,
+                "outcome": rng.choice(tuple(PilotOutcome)) if status is PilotStatus.completed else None,
+                "cost_band": rng.choice(COST_BANDS),
+                "nda": rng.choice(tuple(NdaStatus)),
+                "open_to_contact": rng.random() < 0.5,
+                "is_demo": True,
+                "created_at": created,
+                "updated_at": published,
+                "published_at": published,
+            }
+            plan.flag(row, contributions.PILOT_TEXT_FIELDS)
+            rows.append(row)
             next_id += 1
-        connection.execute(insert(table), rows)
+        sink.write(ContentType.pilot, rows)
         done += size
         progress("pilots", done, wanted)
     report.pilots = done

@@ -64,7 +64,7 @@ def _test_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     monkeypatch.setenv("SEARCH_INDEX_PATH", str(tmp_path / "search-index.db"))
     monkeypatch.setenv("SECRET_KEY", TEST_SECRET)
     monkeypatch.setenv("BASE_URL", "http://testserver")
-    for name in ("MEILI_URL", "SMTP_HOST"):
+    for name in ("MEILI_URL", "SMTP_HOST", "REDIS_URL"):  # REDIS_URL: tests that share counts set it themselves
         monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
     limiter.reset()

@@ -22,6 +22,7 @@ from tests.browser import (
     browser_fixture,
     chromium_path_fixture,
     heading,
+    open_email,
     running_server,
     screenshot,
     watch,
@@ -129,16 +130,6 @@ def request_contact(page: Page, supplier_url: str, headline: str, message: str, 
 
 def request_block(page: Page, headline: str) -> Locator:
     return page.locator(".app-contact-request").filter(has_text=f"Review of {SUPPLIER}: {headline}")
-
-
-def open_email(page: Page, to: str, subject: str) -> str:
-    """Open the newest email to `to` with `subject` in the development outbox; its text."""
-    page.goto("/dev/mail")
-    heading(page, "Mail outbox")
-    row = page.get_by_role("row").filter(has_text=to).filter(has=page.get_by_role("link", name=subject)).first
-    row.get_by_role("link", name=subject).click()
-    heading(page, subject)
-    return page.locator(".app-mail-body").inner_text()
 
 
 def outbox(page: Page) -> list[tuple[str, str]]:

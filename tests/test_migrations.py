@@ -7,8 +7,8 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, select
 
-from app.models import AuditLog
 from app.migrations import include_name
+from app.models import AuditLog
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:

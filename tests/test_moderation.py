@@ -407,14 +407,17 @@ def test_four_eyes_a_critical_review_needs_two_different_moderators(client: Test
     assert first.status_code == 303 and first.headers["location"].endswith("?done=first_approval")
     assert review(session, submitted["id"]).status == ContentStatus.pending
     page = item_page(client, item.id or 0)
-    assert page.select_one(".app-approvals").get_text(strip=True) == "1 of 2 approvals"
+    assert page.select_one(".app-approvals").get_text(strip=True) == "1 of 2 approvals; another moderator must approve"
     assert "You have approved this" in page.get_text()
 
     # The same moderator again does not count as the second pair of eyes.
     assert decide(client, page, action="approve").status_code == 303
     assert review(session, submitted["id"]).status == ContentStatus.pending
     assert item_for(session, submitted["id"]).status == "open"
-    assert item_page(client, item.id or 0).select_one(".app-approvals").get_text(strip=True) == "1 of 2 approvals"
+    assert (
+        item_page(client, item.id or 0).select_one(".app-approvals").get_text(strip=True)
+        == "1 of 2 approvals; another moderator must approve"
+    )
 
     sign_in(client, session, "second@harrow.gov.uk")
     page = item_page(client, item.id or 0)

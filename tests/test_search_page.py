@@ -86,7 +86,10 @@ def test_the_form_works_without_javascript_and_searches_as_you_type_with_htmx(
     assert form is not None
     assert form["method"] == "get" and form["action"].endswith("/search")
     assert form["hx-get"].endswith("/search") and form["hx-push-url"] == "true"
-    assert form["hx-trigger"] == "input changed delay:300ms from:#q, change, submit"
+    # Typing searches once it pauses; a filter, the scope or the sort searches at once, but leaving the box does
+    # not search again (that answer would redraw the filters over a tick made meanwhile); the newest request wins.
+    assert form["hx-trigger"] == "input changed delay:300ms from:#q, change target:*:not(#q), submit"
+    assert form["hx-sync"] == "this:replace"
     assert form["hx-target"] == "#search-results"
     results = soup.select_one("#search-results")
     assert results is not None and results["aria-live"] == "polite"

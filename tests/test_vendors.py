@@ -25,6 +25,7 @@ from app.models import (
     utcnow,
 )
 from app.scores import score_word, scores_for, supplier_score
+from app.vendors import forget_aggregates
 from tests.factories import (
     AUTHOR_NAME,
     BIRMINGHAM,
@@ -276,7 +277,15 @@ def test_bad_values_in_the_address_get_a_clear_400_page(
     client: TestClient, session: Session, reviewed: Reviewed
 ) -> None:
     sign_in(client, session, OFFICER)
-    for params in ({"sort": "sideways"}, {"band": "2-3"}, {"relationship": "friend"}, {"page": "0"}, {"page": "x"}):
+    for params in (
+        {"sort": "sideways"},
+        {"band": "2-3"},
+        {"relationship": "friend"},
+        {"page": "0"},
+        {"page": "x"},
+        {"pilots_page": "0"},
+        {"pilots_page": "x"},
+    ):
         response = client.get(reviewed.url, params=params)
         assert response.status_code == 400, params
         page = validate_page(response.text)
@@ -536,24 +545,199 @@ def test_the_profile_runs_the_same_queries_for_3_or_30_reviews(
             session, large, gss_code=councils[n % 4], overall=n % 10 + 1, keep_text_private=n % 3 == 0,
             published_at=NOW - timedelta(days=40 * n), cost_band=CostBand.under_5k, commit=False,
         )  # fmt: skip
-    for n in range(6):
-        make_pilot(session, large, gss_code=councils[n % 4], nda=NdaStatus.yes, commit=False)
+    for n in range(26):
+        make_pilot(session, large, gss_code=councils[n % 4], nda=NdaStatus.yes, open_to_contact=True, commit=False)
     session.commit()
     small_url, large_url = f"/vendors/{small.slug}", f"/vendors/{large.slug}"
     sign_in(client, session, OFFICER)
 
-    counts = {}
-    for name, url, headers in (
+    client.get(small_url)  # loads what is cached between requests (the watched terms for the censor filter)
+    pilots = {"HX-Request": "true", "HX-Target": "pilot-results"}
+    cases = (
         ("small page", small_url, {}),
         ("large page", large_url, {}),
+        ("large page 3 of pilots", f"{large_url}?pilots_page=3", {}),
         ("small fragment", small_url, {"HX-Request": "true"}),
         ("large fragment", large_url, {"HX-Request": "true"}),
-    ):
-        with counting_queries(engine) as queries:
-            response = client.get(url, headers=headers)
-        assert response.status_code == 200
-        counts[name] = queries()
-    assert len(validate_page(client.get(large_url).text).select(".app-review")) == 10
-    assert counts["small page"] == counts["large page"]
-    assert counts["small fragment"] == counts["large fragment"] == counts["large page"]
-    print(f"queries for one supplier page: {counts}")
+        ("small pilots fragment", small_url, pilots),
+        ("large pilots fragment", f"{large_url}?pilots_page=2", pilots),
+    )
+    cold: dict[str, int] = {}
+    warm: dict[str, int] = {}
+    for counts, forget in ((cold, True), (warm, False)):
+        for name, url, headers in cases:
+            if forget:
+                forget_aggregates()  # the score, counts and councils are computed again, as after a publication
+            with counting_queries(engine) as queries:
+                response = client.get(url, headers=headers)
+            assert response.status_code == 200
+            counts[name] = queries()
+        client.get(small_url)  # both suppliers' aggregates cached for the second round
+    assert len(set(cold.values())) == 1, cold
+    assert len(set(warm.values())) == 1, warm
+    assert warm["large page"] < cold["large page"]  # the aggregates come from the cache
+    large_page = validate_page(client.get(large_url).text)
+    assert len(large_page.select(".app-review")) == 10 and len(large_page.select(".app-pilot")) == 10
+    print(f"queries for one supplier page: {cold['large page']}, {warm['large page']} with the aggregates cached")
+
+
+# --- pilots, a page at a time ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def piloted(session: Session) -> Supplier:
+    """A supplier with 23 published pilots, "Pilot number 00" the newest, one pending, and 12 reviews."""
+    supplier = make_supplier(session)
+    for n in range(23):
+        make_pilot(
+            session, supplier, title=f"Pilot number {n:02d}", published_at=NOW - timedelta(days=n + 1), commit=False
+        )
+    make_pilot(session, supplier, title="Pending pilot", status=ContentStatus.pending, commit=False)
+    for n in range(12):
+        make_review(session, supplier, overall=n % 10 + 1, published_at=NOW - timedelta(days=n + 1), commit=False)
+    session.commit()
+    return supplier
+
+
+def pilot_titles(soup: BeautifulSoup) -> list[str]:
+    return [article.h3.get_text(" ", strip=True) for article in soup.select(".app-pilot")]
+
+
+def test_pilots_come_ten_to_a_page(client: TestClient, session: Session, piloted: Supplier) -> None:
+    sign_in(client, session, OFFICER)
+    url = f"/vendors/{piloted.slug}"
+
+    first = validate_page(client.get(url).text)
+    section = first.select_one("#pilot-results")
+    assert pilot_titles(section) == [f"Pilot number {n:02d}" for n in range(10)]
+    assert "Showing 1 to 10 of 23 pilots." in section.get_text(" ", strip=True)
+    nav = section.select_one("nav.govuk-pagination")
+    assert nav["aria-label"] == "Pages of pilots"
+    assert [a.get_text(strip=True) for a in nav.select(".govuk-pagination__item a")] == ["1", "2", "3"]
+    next_link = nav.select_one(".govuk-pagination__next a")
+    assert local(next_link["href"]) == f"{url}?pilots_page=2#pilots"  # works without JavaScript
+    assert local(next_link["hx-get"]) == f"{url}?pilots_page=2"
+    assert next_link["hx-target"] == "#pilot-results" and next_link["hx-push-url"] == "true"
+    assert len(first.select("#review-results .app-review")) == 10  # the reviews page on their own
+
+    second = validate_page(client.get(url, params={"pilots_page": 2}).text)
+    assert pilot_titles(second) == [f"Pilot number {n:02d}" for n in range(10, 20)]
+    assert "Showing 11 to 20 of 23 pilots." in second.select_one("#pilot-results").get_text(" ", strip=True)
+    assert local(second.select_one("#pilot-results .govuk-pagination__prev a")["href"]) == f"{url}#pilots"
+    assert second.select_one("#pilot-results .app-pilot-page-note") is None
+
+    last = validate_page(client.get(url, params={"pilots_page": 3}).text)
+    assert pilot_titles(last) == ["Pilot number 20", "Pilot number 21", "Pilot number 22"]  # never the pending one
+    assert last.select_one("#pilot-results .govuk-pagination__next") is None
+
+
+def test_a_pilot_page_past_the_end_says_so_and_shows_the_last_page(
+    client: TestClient, session: Session, piloted: Supplier
+) -> None:
+    sign_in(client, session, OFFICER)
+    url = f"/vendors/{piloted.slug}"
+    response = client.get(url, params={"pilots_page": 99})
+    assert response.status_code == 200
+    page = validate_page(response.text)
+    note = page.select_one("#pilot-results .app-pilot-page-note")
+    assert note.get_text(" ", strip=True) == "There is no page 99 of pilots: there are 3 pages. This is the last page."
+    assert pilot_titles(page) == ["Pilot number 20", "Pilot number 21", "Pilot number 22"]
+    assert "Showing 21 to 23 of 23 pilots." in page.select_one("#pilot-results").get_text(" ", strip=True)
+    # A supplier without pilots has no pages to be past.
+    bare = make_supplier(session, name="No Pilots Ltd")
+    empty = validate_page(client.get(f"/vendors/{bare.slug}", params={"pilots_page": 5}).text)
+    assert empty.select_one("#pilot-results").get_text(" ", strip=True) == "No pilots recorded yet."
+
+
+def test_pilot_pages_keep_the_review_filters_and_reviews_keep_their_page(
+    client: TestClient, session: Session, piloted: Supplier
+) -> None:
+    sign_in(client, session, OFFICER)
+    url = f"/vendors/{piloted.slug}"
+    page = validate_page(client.get(url, params={"sort": "lowest", "page": 2, "pilots_page": 2}).text)
+    assert len(page.select("#review-results .app-review")) == 2  # reviews 11 and 12 of 12
+    assert pilot_titles(page)[0] == "Pilot number 10"
+    nav = page.select_one("#pilot-results nav.govuk-pagination")
+    assert (
+        local(nav.select_one(".govuk-pagination__next a")["href"]) == f"{url}?sort=lowest&page=2&pilots_page=3#pilots"
+    )
+    assert local(nav.select_one(".govuk-pagination__prev a")["hx-get"]) == f"{url}?sort=lowest&page=2"
+
+
+def test_htmx_gets_the_pilots_fragment_for_the_pilot_pages(
+    client: TestClient, session: Session, piloted: Supplier
+) -> None:
+    sign_in(client, session, OFFICER)
+    url = f"/vendors/{piloted.slug}"
+    part = client.get(url, params={"pilots_page": 2}, headers={"HX-Request": "true", "HX-Target": "pilot-results"})
+    assert part.status_code == 200 and part.headers["vary"] == "HX-Request"
+    soup = fragment(part.text)
+    assert pilot_titles(soup) == [f"Pilot number {n:02d}" for n in range(10, 20)]
+    assert soup.select_one(".app-review") is None and soup.select_one("form") is None  # the pilots only
+    assert "Showing 11 to 20 of 23 pilots." in soup.get_text(" ", strip=True)
+    # The reviews' own htmx requests still get the reviews.
+    reviews = fragment(client.get(url, headers={"HX-Request": "true", "HX-Target": "review-results"}).text)
+    assert len(reviews.select(".app-review")) == 10 and reviews.select_one(".app-pilot") is None
+    # A history restore gets the whole page, on the page of pilots in its address.
+    restore = client.get(
+        url,
+        params={"pilots_page": 3},
+        headers={"HX-Request": "true", "HX-Target": "pilot-results", "HX-History-Restore-Request": "true"},
+    )
+    assert pilot_titles(validate_page(restore.text)) == ["Pilot number 20", "Pilot number 21", "Pilot number 22"]
+
+
+def test_each_pilot_links_to_its_contact_report_and_flag_pages(
+    client: TestClient, session: Session, piloted: Supplier
+) -> None:
+    open_pilot = make_pilot(session, piloted, title="Open to contact", open_to_contact=True, published_at=NOW)
+    author = session.get(User, open_pilot.author_id)
+    assert author is not None
+    author.open_to_contact = True  # both the author and the record take contact requests
+    session.add(author)
+    session.commit()
+    sign_in(client, session, OFFICER)
+    page = validate_page(client.get(f"/vendors/{piloted.slug}").text)
+    article = page.select_one(f"#pilot-{open_pilot.id}")
+    links = {a.get_text(" ", strip=True): local(a["href"]) for a in article.select("a")}
+    assert links == {
+        "Request a peer contact with the author of this pilot": (
+            f"/contacts/new?about_type=pilot&about_id={open_pilot.id}"
+        ),
+        "Report a statement in this pilot as defamatory": f"/complaints/new?about=pilot%3A{open_pilot.id}",
+        "Report this pilot to the moderators": f"/pilots/{open_pilot.id}/flag",
+    }
+
+
+def test_the_cached_score_counts_and_councils_change_as_soon_as_a_review_is_published_or_taken_down(
+    client: TestClient, session: Session, reviewed: Reviewed
+) -> None:
+    sign_in(client, session, OFFICER)
+
+    def shown() -> tuple[str, str, list[str]]:
+        page = validate_page(client.get(reviewed.url).text)
+        councils = [row.th.get_text(strip=True) for row in page.select(".app-council-list tbody tr")]
+        return (
+            page.select_one(".app-score__period").get_text(" ", strip=True).split(" from ")[0],
+            page.select_one(".app-review-count").get_text(" ", strip=True).split(".")[0],
+            councils,
+        )
+
+    period, count, councils = shown()
+    assert (period, count) == ("Based on 5 reviews", "Showing 1 to 5 of 5 reviews")
+    assert "Cornwall Council" not in councils
+    pending = session.exec(select(Review).where(Review.headline == "Review P headline")).one()
+    cornwall = council(session, "E06000052")
+    pending.status, pending.published_at, pending.council_id = ContentStatus.published, NOW, cornwall.id or 0
+    session.add(pending)
+    session.commit()  # published by a moderator
+    period, count, councils = shown()
+    assert (period, count) == ("Based on 6 reviews", "Showing 1 to 6 of 6 reviews")
+    assert "Cornwall Council" in councils
+
+    pending.status = ContentStatus.removed
+    session.add(pending)
+    session.commit()  # taken down
+    period, count, councils = shown()
+    assert (period, count) == ("Based on 5 reviews", "Showing 1 to 5 of 5 reviews")
+    assert "Cornwall Council" not in councils

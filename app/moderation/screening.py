@@ -37,6 +37,12 @@ CATEGORY_LABELS = {
     PERSONAL_DATA: "Personal data",
     COMMERCIAL: "Commercial confidentiality",
     LEGAL_RISK: "Legal risk",
+    # Categories of the admins' watched terms (`watched.py`).
+    "crime_allegation": "Alleged crime",
+    "confidentiality": "Confidentiality",
+    "protective_marking": "Protective marking",
+    "profanity": "Profanity",
+    "watched_term": "Watched term",
 }
 
 SEVERITY_ORDER = (Severity.low, Severity.medium, Severity.high, Severity.critical)
@@ -68,6 +74,14 @@ MESSAGES = {
     "allegation_about_person": (
         "This sentence could be read as accusing a person of wrongdoing. Remove it, or describe what happened "
         "without naming anyone or their role. Two moderators must check it before it can be published."
+    ),
+    # Terms on the admins' watched list (`watched.py`), by their action.
+    "watched_term": (
+        "This word or phrase is on the moderators' watched list. A moderator will read it before it is published."
+    ),
+    "watched_term_flag": "This word or phrase is on the moderators' watched list. A moderator will look at it.",
+    "watched_term_block": (
+        "This word or phrase cannot be published. Remove it: a contribution that contains it is not accepted."
     ),
 }
 

@@ -29,7 +29,7 @@ from app.models import (
     Supplier,
     User,
 )
-from app.moderation import queue
+from app.moderation import queue, watched
 from app.moderation.queue import ItemDetail, QueueEntry, RedactionRequest
 from app.moderation.sanitize import HIGHLIGHT_POST, HIGHLIGHT_PRE, mark_highlights
 from app.moderation.screening import Hit
@@ -65,8 +65,26 @@ router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(get_api
 health_router = APIRouter(tags=["health"])
 
 DatabaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class FieldErrors(BaseModel):
+    errors: dict[str, str] = Field(description="one message per field")
+
+
+class RequestProblem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class InvalidRequest(BaseModel):
+    """A 422: a service refused the input (one message per field), or the request did not fit the schema at all."""
+
+    detail: FieldErrors | list[RequestProblem]
+
+
 INVALID: dict[int | str, dict[str, Any]] = {
-    422: {"description": 'The body is not valid: {"detail": {"errors": {field: message}}}'}
+    422: {"model": InvalidRequest, "description": 'The body is not valid: {"detail": {"errors": {field: message}}}'}
 }
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -157,7 +175,7 @@ def list_vendors(
     return VendorList(total=result.total, page=result.page, pages=result.pages, per_page=result.per_page, vendors=items)
 
 
-@router.post("/vendors", name="api:create_vendor", status_code=201)
+@router.post("/vendors", name="api:create_vendor", status_code=201, responses=INVALID)
 def propose_vendor(
     session: SessionDep,
     user: ApiUser,
@@ -516,6 +534,7 @@ def search(
             "Search is not available at the moment. Try again in a few minutes.", "search_unavailable", 503
         )
     for hit in result.get("hits", []):
+        watched.censor_hit(hit)
         if "_formatted" in hit:
             hit["_formatted"] = _as_html(hit["_formatted"])
     return JSONResponse({**result, "query": q})

@@ -1,4 +1,5 @@
-"""The moderation queue and decisions (moderators only)."""
+"""The moderation queue and decisions, claims, published content lookup and take-down (moderators only); and the
+report ("flag") form that any signed-in officer uses on published reviews and pilots (`flags_router`)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,19 +11,21 @@ from markupsafe import Markup
 
 from app import suppliers
 from app.contributions import text_fields
-from app.deps import MailerDep, ModeratorUser, SessionDep, require_moderator
-from app.errors import Conflict, InvalidInput
+from app.deps import CurrentUser, MailerDep, ModeratorUser, SessionDep, require_moderator
+from app.errors import Conflict, InvalidInput, NotFound
 from app.mail import deliver_queued
-from app.models import ContentType, Finding, Pilot, QueueStatus, Review, User, utcnow
-from app.moderation import queue, sanitize, screening
+from app.models import ContentStatus, ContentType, Finding, Pilot, QueueStatus, Review, User, utcnow
+from app.moderation import flags, queue, sanitize, screening, takedown
 from app.moderation.queue import Action, ItemDetail, QueueEntry, RedactionRequest
 from app.routers.account import redirect
 from app.standard import COST_BANDS, DIMENSIONS, NDA_STATUSES, PILOT_OUTCOMES, PILOT_STATUSES, RELATIONSHIPS
 from app.templating import render
 
 router = APIRouter(prefix="/moderation", dependencies=[Depends(require_moderator)])
+flags_router = APIRouter()  # signed-in officers: reporting published content
 
 ItemId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ContentKind = Annotated[Literal["review", "pilot"], Path()]
 
 FIELD_LABELS = {
     "headline": "Headline",
@@ -56,7 +59,19 @@ DONE_MESSAGES = {
     "rejected": "The contribution is rejected. The author has an email with the reason.",
     "supplier_listed": "The supplier is listed. The officer who proposed it has been told.",
     "supplier_refused": "The supplier is not listed. The officer who proposed it has been told.",
+    "kept": "The reports are closed and the content stays published. The officers who reported it have been told.",
+    "hidden": "The content is hidden everywhere. Its author and the officers who reported it have been told.",
+    "redacted_kept": "The words are removed and the rest stays published. The author has been told.",
+    "disagreed": "The reports are closed as disagreed and the content is published. The officers who reported it "
+    "have been told.",
+    "released": "You released the item. Any moderator can pick it up.",
 }
+CONTENT_DONE = {
+    "hidden": "It is hidden: it no longer appears on the supplier page, in the score, in search or in the API.",
+    "removed": "It is removed: it no longer appears on the supplier page, in the score, in search or in the API.",
+    "restored": "It is published again, everywhere.",
+}
+ITEM_DONE = {"claimed": "You are handling this item. Other moderators see that it is yours."}
 
 ACTION_LABELS = {
     "approve": "Approved",
@@ -64,6 +79,34 @@ ACTION_LABELS = {
     "first_approval": "First approval",
     "send_back": "Sent back for revision",
     "reject": "Rejected",
+    "keep": "Agreed with the reports, kept published",
+    "hide": "Agreed with the reports, hidden",
+    "redact_and_keep": "Agreed with the reports, words removed",
+    "disagree": "Disagreed with the reports",
+}
+DECISION_DONE = {
+    "approve": "approved",
+    "redact_and_approve": "redacted",
+    "send_back": "sent_back",
+    "reject": "rejected",
+    "keep": "kept",
+    "hide": "hidden",
+    "redact_and_keep": "redacted_kept",
+    "disagree": "disagreed",
+}
+HISTORY_LABELS = {
+    "submitted": "Submitted",
+    "screened": "Screened",
+    "edited": "Edited by its author",
+    "withdrawn": "Withdrawn by its author",
+    "flagged": "Reported by an officer",
+    "claimed": "Claimed",
+    "claim_taken_over": "Claim taken over",
+    "released": "Released",
+    "hidden": "Hidden",
+    "removed": "Removed",
+    "restored": "Put back",
+    **ACTION_LABELS,
 }
 
 
@@ -216,7 +259,15 @@ def _item_context(detail: ItemDetail, user: User) -> dict[str, Any]:
     approved_by_you = any(
         d.moderator_id == user.id and d.action in ("approve", "redact_and_approve") for d in detail.decisions
     )
+    claim = detail.claim
     return {
+        "actions": [a.value for a in detail.actions],
+        "reported": bool(detail.actions) and detail.actions == queue.PUBLISHED_ACTIONS,
+        "flag_reasons": flags.REASONS,
+        "claim": claim,
+        "claimed_by_you": claim is not None and claim.moderator_id == user.id,
+        "claimed_by_other": claim is not None and claim.moderator_id != user.id and not claim.stale,
+        "field_labels": {name: FIELD_LABELS.get(name, name) for name in text_fields(content_type)},
         "category_labels": screening.CATEGORY_LABELS,
         "detail": detail,
         "item": detail.item,
@@ -268,11 +319,56 @@ def decide_supplier(
 
 
 @router.get("/items/{item_id}", name="moderation:item")
-def item_page(request: Request, session: SessionDep, user: ModeratorUser, item_id: ItemId) -> HTMLResponse:
+def item_page(
+    request: Request,
+    session: SessionDep,
+    user: ModeratorUser,
+    item_id: ItemId,
+    done: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
     detail = queue.get_item(session, item_id=item_id)
     context = _item_context(detail, user)
     context["values"] = {"version": detail.item.version, "reasons": {}, "remove": []}
+    context["done"] = ITEM_DONE.get(done)
     return render(request, "moderation/item.html", context)
+
+
+def _conflict(request: Request, message: str, back_url: str, back_text: str) -> HTMLResponse:
+    """The 409 page: nothing was saved; a link to reload what changed."""
+    context = {"message": message, "back_url": back_url, "back_text": back_text}
+    return render(request, "moderation/conflict.html", context, status_code=409)
+
+
+def _version(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+        raise Conflict("The page you acted on is out of date.")
+    return int(raw)
+
+
+@router.post("/items/{item_id}/claim", name="moderation:claim")
+def claim(
+    request: Request, session: SessionDep, user: ModeratorUser, item_id: ItemId, version: Annotated[str, Form()] = ""
+) -> Response:
+    item_url = str(request.url_for("moderation:item", item_id=item_id))
+    try:
+        queue.claim(session, moderator=user, item_id=item_id, version=_version(version))
+    except Conflict as error:
+        return _conflict(request, error.message, item_url, "Reload the item to see what changed")
+    return redirect(
+        str(request.url_for("moderation:item", item_id=item_id).include_query_params(done="claimed")), request
+    )
+
+
+@router.post("/items/{item_id}/release", name="moderation:release")
+def release(
+    request: Request, session: SessionDep, user: ModeratorUser, item_id: ItemId, version: Annotated[str, Form()] = ""
+) -> Response:
+    item_url = str(request.url_for("moderation:item", item_id=item_id))
+    try:
+        queue.release(session, moderator=user, item_id=item_id, version=_version(version))
+    except Conflict as error:
+        return _conflict(request, error.message, item_url, "Reload the item to see what changed")
+    return redirect(str(request.url_for("moderation:queue").include_query_params(done="released")), request)
 
 
 def _redactions(remove: list[str], reasons: dict[str, str]) -> list[RedactionRequest]:
@@ -301,6 +397,11 @@ def decide(
     reason_code: Annotated[str, Form()] = "",
     send_back_note: Annotated[str, Form()] = "",
     reject_note: Annotated[str, Form()] = "",
+    hide_note: Annotated[str, Form()] = "",
+    redact_field: Annotated[str, Form(max_length=60)] = "",
+    redact_words: Annotated[str, Form(max_length=5000)] = "",
+    redact_reason: Annotated[str, Form(max_length=120)] = "",
+    notify_author: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     remove = remove or []
     # Every finding's select is sent, ticked or not; each value names its span, so no order is assumed.
@@ -311,48 +412,319 @@ def decide(
         "reason_code": reason_code,
         "send_back_note": send_back_note,
         "reject_note": reject_note,
+        "hide_note": hide_note,
         "remove": remove,
         "reasons": reasons,
+        "redact_field": redact_field,
+        "redact_words": redact_words,
+        "redact_reason": redact_reason,
+        "notify_author": bool(notify_author),
     }
-    note = send_back_note if action == Action.send_back else reject_note if action == Action.reject else None
+    notes = {Action.send_back: send_back_note, Action.reject: reject_note, Action.hide: hide_note}
     try:
         if action not in Action.__members__:
             raise InvalidInput({"action": "Select what to do with this contribution"})
-        if not (version.isascii() and version.isdigit() and len(version) < 10):
-            raise Conflict("The page you acted on is out of date.")
+        chosen = Action(action)
+        number = _version(version)
+        redactions: list[RedactionRequest] = []
+        if chosen == Action.redact_and_approve:
+            redactions = _redactions(remove, reasons)
+        elif chosen == Action.redact_and_keep:
+            redactions = _redactions(remove, reasons)
+            if redact_words.strip() or not redactions:
+                content = queue.get_item(session, item_id=item_id).content
+                redactions.append(
+                    queue.find_span(
+                        content, field=redact_field, words=redact_words, reason=redact_reason or "not relevant"
+                    )
+                )
         detail = queue.decide(
             session,
             moderator=user,
             item_id=item_id,
-            version=int(version),
-            action=Action(action),
-            reason_code=reason_code or None,
-            note=note,
-            redactions=_redactions(remove, reasons) if action == Action.redact_and_approve else (),
+            version=number,
+            action=chosen,
+            reason_code=reason_code or None if chosen == Action.reject else None,
+            note=notes.get(chosen),
+            redactions=redactions,
+            notify_author=bool(notify_author),
         )
     except InvalidInput as error:
         errors = dict(error.errors)
-        if "note" in errors:  # one service field, two boxes on the page: point at the one in use
-            errors[f"{action}_note" if action in ("send_back", "reject") else "note"] = errors.pop("note")
+        if "note" in errors:  # one service field, several boxes on the page: point at the one in use
+            errors[f"{action}_note" if action in ("send_back", "reject", "hide") else "note"] = errors.pop("note")
         context = _item_context(queue.get_item(session, item_id=item_id), user)
         context.update({"values": values, "errors": errors})
         return render(request, "moderation/item.html", context, status_code=422)
     except Conflict as error:
-        return render(
-            request,
-            "moderation/conflict.html",
-            {"message": error.message, "item_id": item_id},
-            status_code=409,
-        )
-    if detail.item.status == QueueStatus.open:
-        done = "first_approval"
-    else:
-        done = {
-            "approve": "approved",
-            "redact_and_approve": "redacted",
-            "send_back": "sent_back",
-            "reject": "rejected",
-        }[action]
+        item_url = str(request.url_for("moderation:item", item_id=item_id))
+        return _conflict(request, error.message, item_url, "Reload the item to see what changed")
+    done = "first_approval" if detail.item.status == QueueStatus.open else DECISION_DONE[action]
     url = request.url_for("moderation:queue").include_query_params(done=done)
     deliver_queued(session, mailer)  # the author hears the outcome now, after the decision is committed
     return redirect(str(url), request)
+
+
+# --- published content: look up, hide or remove, put back --------------------------------------------------------
+
+
+@router.get("/content", name="moderation:find_content")
+def find_content(
+    request: Request,
+    user: ModeratorUser,
+    content_type: Annotated[str, Query(alias="type", max_length=10)] = "",
+    content_id: Annotated[str, Query(alias="id", max_length=12)] = "",
+) -> Response:
+    """The lookup form on the queue page: a review or pilot by its number."""
+    number = content_id.strip().lstrip("#")
+    if content_type not in ("review", "pilot") or not (number.isascii() and number.isdigit() and len(number) < 10):
+        raise NotFound("Choose review or pilot record, and enter its number (the digits in its address).")
+    return redirect(
+        str(request.url_for("moderation:content", content_type=content_type, content_id=int(number))), request
+    )
+
+
+def _content_context(detail: queue.ContentDetail, user: User) -> dict[str, Any]:
+    return {
+        "detail": detail,
+        "content": detail.content,
+        "is_review": detail.content_type == ContentType.review,
+        "own": detail.content.author_id == user.id,
+        "bases": takedown.BASES,
+        "history_labels": HISTORY_LABELS,
+        "flag_reasons": flags.REASONS,
+        "taken_down": detail.content.status in takedown.TAKEN_DOWN,
+        "published": detail.content.status == ContentStatus.published,
+        "user": user,
+    }
+
+
+def _content_page(
+    request: Request,
+    session: SessionDep,
+    user: User,
+    content_type: ContentType,
+    content_id: int,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    done: str | None = None,
+) -> HTMLResponse:
+    detail = queue.get_content(session, viewer=user, content_type=content_type, content_id=content_id)
+    context = _content_context(detail, user)
+    context.update({"values": values or {"version": detail.content.version}, "errors": errors or {}, "done": done})
+    return render(request, "moderation/content.html", context, status_code=422 if errors else 200)
+
+
+@router.get("/content/{content_type}/{content_id}", name="moderation:content")
+def content_page(
+    request: Request,
+    session: SessionDep,
+    user: ModeratorUser,
+    content_type: ContentKind,
+    content_id: ItemId,
+    done: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
+    return _content_page(request, session, user, ContentType(content_type), content_id, done=CONTENT_DONE.get(done))
+
+
+@router.post("/content/{content_type}/{content_id}/take-down", name="moderation:take_down")
+def take_down(
+    request: Request,
+    session: SessionDep,
+    mailer: MailerDep,
+    user: ModeratorUser,
+    content_type: ContentKind,
+    content_id: ItemId,
+    version: Annotated[str, Form()] = "",
+    status: Annotated[str, Form(max_length=20)] = "",
+    basis: Annotated[str, Form(max_length=60)] = "",
+    note: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    kind = ContentType(content_type)
+    page_url = request.url_for("moderation:content", content_type=content_type, content_id=content_id)
+    try:
+        queue.take_down_content(
+            session,
+            moderator=user,
+            content_type=kind,
+            content_id=content_id,
+            version=_version(version),
+            status=status,
+            basis=basis,
+            note=note,
+        )
+    except InvalidInput as error:
+        session.rollback()
+        values = {"version": version, "status": status, "basis": basis, "note": note}
+        return _content_page(request, session, user, kind, content_id, values=values, errors=error.errors)
+    except Conflict as error:
+        session.rollback()
+        return _conflict(request, error.message, str(page_url), "Reload it to see what changed")
+    deliver_queued(session, mailer)
+    return redirect(str(page_url.include_query_params(done=status)), request)
+
+
+@router.post("/content/{content_type}/{content_id}/restore", name="moderation:restore")
+def restore(
+    request: Request,
+    session: SessionDep,
+    mailer: MailerDep,
+    user: ModeratorUser,
+    content_type: ContentKind,
+    content_id: ItemId,
+    version: Annotated[str, Form()] = "",
+    note: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    kind = ContentType(content_type)
+    page_url = request.url_for("moderation:content", content_type=content_type, content_id=content_id)
+    try:
+        queue.restore_content(
+            session, moderator=user, content_type=kind, content_id=content_id, version=_version(version), note=note
+        )
+    except InvalidInput as error:
+        session.rollback()
+        values = {"version": version, "restore_note": note}
+        errors = {"restore_note": error.errors.get("note", error.message)}
+        return _content_page(request, session, user, kind, content_id, values=values, errors=errors)
+    except Conflict as error:
+        session.rollback()
+        return _conflict(request, error.message, str(page_url), "Reload it to see what changed")
+    deliver_queued(session, mailer)
+    return redirect(str(page_url.include_query_params(done="restored")), request)
+
+
+# --- reporting published content (any signed-in officer) ---------------------------------------------------------
+
+
+FLAG_MESSAGE_FIELDS = {reason: f"message_{reason}" for reason in flags.REASONS}
+
+
+def _flag_form(
+    request: Request,
+    subject: flags.Subject,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> HTMLResponse:
+    context = {
+        "subject": subject,
+        "reasons": flags.REASONS,
+        "message_fields": FLAG_MESSAGE_FIELDS,
+        "values": values or {},
+        "errors": errors or {},
+        "message_limit": flags.MESSAGE_LIMIT,
+    }
+    return render(request, "flags/new.html", context, status_code=422 if errors else 200)
+
+
+FLAG_ROUTES = {ContentType.review: "flags:review", ContentType.pilot: "flags:pilot"}
+
+
+def _flag_page(
+    request: Request, session: SessionDep, user: User, content_type: ContentType, content_id: int, sent: bool
+) -> HTMLResponse:
+    subject = flags.get_subject(session, user=user, content_type=content_type, content_id=content_id)
+    if subject.already_reported:  # after sending (post/redirect/get), or on coming back to the form
+        return render(request, "flags/done.html", {"subject": subject, "sent": sent})
+    return _flag_form(request, subject)
+
+
+def _create_flag(
+    request: Request,
+    session: SessionDep,
+    user: User,
+    content_type: ContentType,
+    content_id: int,
+    reason: str,
+    messages: dict[str, str],
+) -> Response:
+    try:
+        flags.create_flag(
+            session,
+            user=user,
+            content_type=content_type,
+            content_id=content_id,
+            reason=reason,
+            message=messages.get(reason, ""),
+        )
+    except InvalidInput as error:
+        session.rollback()
+        errors = dict(error.errors)
+        if "message" in errors:  # each reason has its own box: point at the one under the chosen reason
+            errors[FLAG_MESSAGE_FIELDS.get(reason, "reason")] = errors.pop("message")
+        subject = flags.get_subject(session, user=user, content_type=content_type, content_id=content_id)
+        values = {"reason": reason, **{FLAG_MESSAGE_FIELDS[r]: text for r, text in messages.items()}}
+        return _flag_form(request, subject, values=values, errors=errors)
+    url = request.url_for(FLAG_ROUTES[content_type], content_id=content_id).include_query_params(sent="yes")
+    return redirect(str(url), request)
+
+
+FlagMessage = Annotated[str, Form(max_length=10000)]
+
+
+Sent = Annotated[str, Query(max_length=3)]
+
+
+@flags_router.get("/reviews/{content_id}/flag", name="flags:review")
+def flag_review_form(
+    request: Request, session: SessionDep, user: CurrentUser, content_id: ItemId, sent: Sent = ""
+) -> HTMLResponse:
+    return _flag_page(request, session, user, ContentType.review, content_id, sent == "yes")
+
+
+@flags_router.get("/pilots/{content_id}/flag", name="flags:pilot")
+def flag_pilot_form(
+    request: Request, session: SessionDep, user: CurrentUser, content_id: ItemId, sent: Sent = ""
+) -> HTMLResponse:
+    return _flag_page(request, session, user, ContentType.pilot, content_id, sent == "yes")
+
+
+def _messages(*texts: str) -> dict[str, str]:
+    return dict(zip(flags.REASONS, texts, strict=True))
+
+
+@flags_router.post("/reviews/{content_id}/flag", name="flags:create_review")
+def flag_review(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    content_id: ItemId,
+    reason: Annotated[str, Form(max_length=40)] = "",
+    message_inappropriate: FlagMessage = "",
+    message_personal_data: FlagMessage = "",
+    message_confidential: FlagMessage = "",
+    message_inaccurate_or_defamatory: FlagMessage = "",
+    message_other: FlagMessage = "",
+) -> Response:
+    messages = _messages(
+        message_inappropriate,
+        message_personal_data,
+        message_confidential,
+        message_inaccurate_or_defamatory,
+        message_other,
+    )
+    return _create_flag(request, session, user, ContentType.review, content_id, reason, messages)
+
+
+@flags_router.post("/pilots/{content_id}/flag", name="flags:create_pilot")
+def flag_pilot(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    content_id: ItemId,
+    reason: Annotated[str, Form(max_length=40)] = "",
+    message_inappropriate: FlagMessage = "",
+    message_personal_data: FlagMessage = "",
+    message_confidential: FlagMessage = "",
+    message_inaccurate_or_defamatory: FlagMessage = "",
+    message_other: FlagMessage = "",
+) -> Response:
+    messages = _messages(
+        message_inappropriate,
+        message_personal_data,
+        message_confidential,
+        message_inaccurate_or_defamatory,
+        message_other,
+    )
+    return _create_flag(request, session, user, ContentType.pilot, content_id, reason, messages)

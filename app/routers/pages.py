@@ -5,7 +5,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app.deps import OptionalUser
+from app.deps import ModeratorUser, OptionalUser
 from app.templating import render
 
 router = APIRouter()
@@ -29,3 +29,9 @@ def _page(template: str) -> Callable[[Request, OptionalUser], HTMLResponse]:
 
 for name, (path, template) in PAGES.items():
     router.add_api_route(path, _page(template), methods=["GET"], name=name, response_class=HTMLResponse)
+
+
+@router.get("/moderation/guidance", name="pages:guidance", response_class=HTMLResponse)
+def guidance(request: Request, user: ModeratorUser) -> HTMLResponse:
+    """What may not be published and why: for moderators only, linked from the queue."""
+    return render(request, "pages/guidance.html")

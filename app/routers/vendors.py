@@ -12,6 +12,7 @@ from app.models import Relationship
 from app.templating import render
 
 router = APIRouter(prefix="/vendors", dependencies=[Depends(get_current_user)])
+PILOT_RESULTS = "pilot-results"  # the id of the element that holds a profile's page of pilots
 
 
 def _blank_is_none(value: Any) -> Any:
@@ -45,6 +46,7 @@ def profile(
     band: vendors.Band = Query(""),
     sort: vendors.Sort = Query("newest"),
     page: int = Query(1, ge=1, le=100000),
+    pilots_page: int = Query(1, ge=1, le=100000),
 ) -> HTMLResponse:
     filters = vendors.ReviewFilters(
         council_type=council_type,
@@ -54,5 +56,7 @@ def profile(
         band=band,
         sort=sort,
     )
-    result = vendors.get_supplier_profile(session, slug=slug, filters=filters, page=page)
-    return render(request, "vendors/profile.html", {"profile": result}, fragment="vendors/_reviews.html")
+    result = vendors.get_supplier_profile(session, slug=slug, filters=filters, page=page, pilots_page=pilots_page)
+    # The pilots' page links swap the pilots (their htmx target); the filters and review page links, the reviews.
+    fragment = "vendors/_pilots.html" if request.headers.get("HX-Target") == PILOT_RESULTS else "vendors/_reviews.html"
+    return render(request, "vendors/profile.html", {"profile": result}, fragment=fragment)

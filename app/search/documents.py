@@ -1,14 +1,18 @@
 """What each search index holds, built from the database: published content only, redactions already applied.
 
 Reviews kept private keep their ratings and facets but not their text. The reviewer is never in a document: only
-their role and council, as on the page. Documents are built in batches, a fixed number of queries per batch.
+their role and council, as on the page. Documents are built in batches, a fixed number of queries per batch, from
+column selects (plain rows, no ORM objects: a full reindex builds every document, and objects cost more than the
+rest of the work).
 """
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import Row, Select, func
+from sqlalchemy import select as select_columns
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -71,23 +75,62 @@ def _timestamp(value: Any) -> int | None:
     return int(value.timestamp()) if value is not None else None
 
 
-def _councils(session: Session, ids: set[int]) -> dict[int, Council]:
-    return {c.id or 0: c for c in session.exec(select(Council).where(col(Council.id).in_(ids))).all()}
+class _Council(NamedTuple):
+    name: str
+    type_name: str
+    region: str
 
 
-def _supplier_names(session: Session, ids: set[int]) -> dict[int, Supplier]:
-    return {s.id or 0: s for s in session.exec(select(Supplier).where(col(Supplier.id).in_(ids))).all()}
+class _Supplier(NamedTuple):
+    name: str
+    slug: str
+
+
+def _rows(session: Session, statement: Select[Any]) -> Sequence[Row[Any]]:
+    """The rows of a select of many columns (sqlmodel's typed `select` stops at four), with the session's autoflush;
+    sqlmodel's `Session.execute` is only a deprecation wrapper around this one."""
+    return OrmSession.execute(session, statement).all()
+
+
+def _councils(session: Session, ids: set[int]) -> dict[int, _Council]:
+    rows = session.exec(
+        select(Council.id, Council.name, Council.type_name, Council.region).where(col(Council.id).in_(ids))
+    ).all()
+    return {id_ or 0: _Council(name, type_name, region) for id_, name, type_name, region in rows}
+
+
+def _supplier_names(session: Session, ids: set[int]) -> dict[int, _Supplier]:
+    rows = session.exec(select(Supplier.id, Supplier.name, Supplier.slug).where(col(Supplier.id).in_(ids))).all()
+    return {id_ or 0: _Supplier(name, slug) for id_, name, slug in rows}
 
 
 def review_documents(session: Session, ids: Sequence[int]) -> tuple[list[dict[str, Any]], list[str]]:
     """Documents for the published reviews among `ids`, and the ids to delete (the rest)."""
-    reviews = session.exec(
-        select(Review).where(col(Review.id).in_(ids), col(Review.status) == ContentStatus.published)
-    ).all()
+    reviews = _rows(
+        session,
+        select_columns(
+            col(Review.id),
+            col(Review.supplier_id),
+            col(Review.product_id),
+            col(Review.council_id),
+            col(Review.author_role),
+            col(Review.keep_text_private),
+            col(Review.headline),
+            col(Review.worked_well),
+            col(Review.did_not_work),
+            col(Review.advice),
+            col(Review.service_area),
+            col(Review.relationship),
+            col(Review.overall),
+            col(Review.recommend),
+            col(Review.published_at),
+            col(Review.is_demo),
+        ).where(col(Review.id).in_(ids), col(Review.status) == ContentStatus.published),
+    )
     councils = _councils(session, {r.council_id for r in reviews})
     suppliers = _supplier_names(session, {r.supplier_id for r in reviews})
     product_ids = {r.product_id for r in reviews if r.product_id}
-    products = {p.id: p.name for p in session.exec(select(Product).where(col(Product.id).in_(product_ids))).all()}
+    products = dict(session.exec(select(Product.id, Product.name).where(col(Product.id).in_(product_ids))).all())
     documents = []
     for review in reviews:
         council, supplier = councils[review.council_id], suppliers[review.supplier_id]
@@ -128,9 +171,23 @@ def review_documents(session: Session, ids: Sequence[int]) -> tuple[list[dict[st
 
 def pilot_documents(session: Session, ids: Sequence[int]) -> tuple[list[dict[str, Any]], list[str]]:
     """Documents for the published pilots among `ids`, and the ids to delete (the rest)."""
-    pilots = session.exec(
-        select(Pilot).where(col(Pilot.id).in_(ids), col(Pilot.status) == ContentStatus.published)
-    ).all()
+    pilots = _rows(
+        session,
+        select_columns(
+            col(Pilot.id),
+            col(Pilot.supplier_id),
+            col(Pilot.council_id),
+            col(Pilot.title),
+            col(Pilot.problem),
+            col(Pilot.lessons),
+            col(Pilot.service_area),
+            col(Pilot.pilot_status),
+            col(Pilot.outcome),
+            col(Pilot.nda),
+            col(Pilot.published_at),
+            col(Pilot.is_demo),
+        ).where(col(Pilot.id).in_(ids), col(Pilot.status) == ContentStatus.published),
+    )
     councils = _councils(session, {p.council_id for p in pilots})
     suppliers = _supplier_names(session, {p.supplier_id for p in pilots})
     documents = []
@@ -162,13 +219,21 @@ def pilot_documents(session: Session, ids: Sequence[int]) -> tuple[list[dict[str
 
 def vendor_documents(session: Session, ids: Sequence[int]) -> tuple[list[dict[str, Any]], list[str]]:
     """Documents for the listed suppliers among `ids` (with their aggregate scores), and the ids to delete."""
-    suppliers = session.exec(
-        select(Supplier).where(
+    suppliers = _rows(
+        session,
+        select_columns(
+            col(Supplier.id),
+            col(Supplier.slug),
+            col(Supplier.name),
+            col(Supplier.description),
+            col(Supplier.is_demo),
+            col(Supplier.created_at),
+        ).where(
             col(Supplier.id).in_(ids),
             col(Supplier.status) == ContentStatus.published,
             col(Supplier.merged_into_id).is_(None),
-        )
-    ).all()
+        ),
+    )
     found = [s.id or 0 for s in suppliers]
     aliases: dict[int, list[str]] = defaultdict(list)
     for supplier_id, alias in session.exec(

@@ -8,7 +8,8 @@ comparison leaves out):
   (`version`) and by every write that adds words (`vocab_version`); in-process caches follow them, so a write by
   another connection, process or rolled-back transaction is never served stale.
 - `search_doc`: the documents as JSON with their internal number (`doc`, insertion order), and per searchable
-  attribute the word offsets that follow a hard separator and the word count.
+  attribute the word offsets that follow a hard separator and the word count (32-bit integers in a blob; rows
+  written before that format hold JSON, still read).
 - `search_fts_<index>_`: FTS5, one column per searchable attribute, holding the words already folded in Python
   (`normalise.tokenize`), with `unicode61 remove_diacritics 2`; read through `fts5vocab` instance tables, with every
   word looked up as a quoted value, never as query syntax.
@@ -22,10 +23,14 @@ word positions come from the FTS index. Documents are grouped in `words` buckets
 bucket, in order, is ranked by typo, proximity, attribute rank, sort, word position and exactness, stopping once the
 requested page is full. Totals and facets cover the whole match set.
 
-Performance (for later; correctness comes first): the vocabulary is cached per index; candidate positions are read
-for every matching document, so very common words in a large index cost time in proportion to their postings.
-That is where to cap candidate sets (e.g. rank the first N of a bucket by recency), and where facet counts can move
-to in-memory columns.
+Performance: heavy reads go through the DB-API cursor (no per-row SQLAlchemy work); each query word's postings are
+one indexed lookup. Match sets, words buckets and the typo rule's first bucket are set operations; positions are
+gathered and ranking rules evaluated only for the documents that can reach the page (when the documents without
+typos fill it, the rest of the bucket is never ranked). Facet columns are cached per index version as shared
+tuples of value codes and counted with `Counter`. Position data is decoded lazily (a rule reads one column's
+offsets in place). Writes go in one `executemany` per table and batch; a full rebuild (`bulk_load`) drops the facet
+indexes and builds them once at the end. What remains costly on large indexes: the proximity and later rules still
+look at every typo-free document of the first bucket, and the postings of very common words are read whole.
 
 `with backend.using(connection):` runs every call in the block on the caller's connection without committing, so
 content and its index rows commit (or roll back) together. Without it, each write commits by itself.
@@ -39,11 +44,15 @@ import re
 import time
 import unicodedata
 import uuid
+from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
-from functools import total_ordering
+from functools import lru_cache, total_ordering
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any
 
 from rapidfuzz import process
@@ -71,6 +80,15 @@ _INDEX_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _CHUNK = 500  # SQL parameters per statement
 
+# Dropped while a full rebuild writes its documents and built once at the end (`EmbeddedBackend.bulk_load`).
+_FACET_INDEXES = (
+    (
+        "search_facet_by_string",
+        "CREATE INDEX IF NOT EXISTS search_facet_by_string ON search_facet (idx, attr, kind, sval_folded)",
+    ),
+    ("search_facet_by_number", "CREATE INDEX IF NOT EXISTS search_facet_by_number ON search_facet (idx, attr, nval)"),
+    ("search_facet_by_doc", "CREATE INDEX IF NOT EXISTS search_facet_by_doc ON search_facet (doc)"),
+)
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS search_index_settings (
         idx TEXT PRIMARY KEY, settings TEXT NOT NULL, version TEXT NOT NULL, vocab_version TEXT NOT NULL)""",
@@ -80,9 +98,7 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS search_facet (
         idx TEXT NOT NULL, doc INTEGER NOT NULL, attr TEXT NOT NULL, kind TEXT NOT NULL,
         sval TEXT, sval_folded TEXT, nval REAL)""",
-    "CREATE INDEX IF NOT EXISTS search_facet_by_string ON search_facet (idx, attr, kind, sval_folded)",
-    "CREATE INDEX IF NOT EXISTS search_facet_by_number ON search_facet (idx, attr, nval)",
-    "CREATE INDEX IF NOT EXISTS search_facet_by_doc ON search_facet (doc)",
+    *(statement for _, statement in _FACET_INDEXES),
     "CREATE TABLE IF NOT EXISTS search_term (idx TEXT NOT NULL, term TEXT NOT NULL, PRIMARY KEY (idx, term)) "
     "WITHOUT ROWID",
 )
@@ -119,8 +135,10 @@ def _settings_from_json(text: str) -> IndexSettings:
     return IndexSettings(**data)
 
 
+@lru_cache(maxsize=65_536)
 def _facet_key(value: str) -> str:
-    """How string facet values compare: case-insensitively, ignoring surrounding spaces."""
+    """How string facet values compare: case-insensitively, ignoring surrounding spaces (cached: facet values repeat
+    across documents, and a full reindex asks for each one many times)."""
     return " ".join(unicodedata.normalize("NFKC", value).split()).casefold()
 
 
@@ -170,6 +188,8 @@ def _leaves(value: Any) -> Iterator[Any]:
 
 
 def _text_parts(value: Any) -> list[str]:
+    if isinstance(value, str):  # most attributes: one string
+        return [value]
     parts: list[str] = []
     for leaf in _leaves(value):
         if isinstance(leaf, bool):
@@ -193,6 +213,9 @@ def _facet_rows(document: Document, attributes: Iterable[str]) -> list[FacetRow]
             continue
         if value == "" or value == [] or value == {}:
             rows.append((attribute, "empty", None, None, None))
+        if isinstance(value, str):  # most values: one string, no tree to walk
+            rows.append((attribute, "str", value, _facet_key(value), None))
+            continue
         for leaf in _leaves(value):
             if isinstance(leaf, bool):
                 text = "true" if leaf else "false"
@@ -211,7 +234,7 @@ class _Prepared:
     doc_id: str
     body: str
     columns: list[str]
-    meta: str
+    meta: bytes
     facets: list[FacetRow]
     terms: set[str]
 
@@ -227,7 +250,7 @@ def _prepare(document: Document, settings: IndexSettings) -> _Prepared:
     except (TypeError, ValueError) as error:
         raise ValueError(f"Document {key!r} is not plain JSON: {error}") from error
     columns: list[str] = []
-    breaks: dict[str, list[int]] = {}
+    breaks: dict[int, list[int]] = {}
     counts: list[int] = []
     terms: set[str] = set()
     for number, attribute in enumerate(settings.searchable):
@@ -243,11 +266,22 @@ def _prepare(document: Document, settings: IndexSettings) -> _Prepared:
         columns.append(" ".join(words))
         counts.append(len(words))
         if column_breaks:
-            breaks[str(number)] = column_breaks
+            breaks[number] = column_breaks
         terms.update(words)
     facet_attributes = _facet_attributes(document, settings)
-    meta = json.dumps({"b": breaks, "n": counts}, separators=(",", ":"))
+    meta = _meta_bytes(counts, breaks)
     return _Prepared(str(key), body, columns, meta, _facet_rows(document, facet_attributes), terms)
+
+
+def _meta_bytes(counts: list[int], breaks: dict[int, list[int]]) -> bytes:
+    """Position data as 32-bit integers: the column count, each column's word count, then per column its number of
+    hard-separator offsets followed by them (decoded with `array.frombytes`, far cheaper than JSON)."""
+    data = array("i", [len(counts), *counts])
+    for number in range(len(counts)):
+        column_breaks = breaks.get(number, [])
+        data.append(len(column_breaks))
+        data.extend(column_breaks)
+    return data.tobytes()
 
 
 def _facet_attributes(document: Document, settings: IndexSettings) -> list[str]:
@@ -296,8 +330,81 @@ class _State:
     vocab_version: str
     settings: IndexSettings
     vocabulary: _Vocabulary | None = None
-    columns: dict[str, dict[int, list[FacetValue]]] = field(default_factory=dict)
+    columns: dict[str, "_Column"] = field(default_factory=dict)
     synonyms: dict[tuple[str, ...], list[tuple[str, ...]]] = field(default_factory=dict)
+
+
+class _Column:
+    """One filterable or sortable attribute of every document, compactly: its distinct values once each, and per
+    document the tuple of its value codes (tuples shared between documents with the same values).
+
+    `docs` keeps one value per facet key (values that differ only in case count once in a document); the few
+    documents that lose a value to that rule keep all of them in `extra`, for sorting and numeric stats."""
+
+    __slots__ = ("values", "keys", "numbers", "sort_keys", "docs", "extra", "shown_once")
+
+    def __init__(self, rows: Iterable[tuple[int, str, str | None, str | None, float | None]]) -> None:
+        codes: dict[FacetValue, int] = {}
+        self.values: list[FacetValue] = []
+        self.keys: list[str] = []  # the facet key of each value code
+        self.numbers: list[float | None] = []
+        self.sort_keys: list[tuple[int, Any]] = []
+        self.docs: dict[int, tuple[int, ...]] = {}
+        self.extra: dict[int, tuple[int, ...]] = {}
+        shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+        shown_by_key: dict[str, set[str]] = {}
+        current: int | None = None
+        doc_codes: list[int] = []
+
+        def finish() -> None:
+            if current is None:
+                return
+            every = tuple(dict.fromkeys(doc_codes))
+            seen: set[str] = set()
+            counted = tuple(c for c in every if not (self.keys[c] in seen or seen.add(self.keys[c])))  # type: ignore[func-returns-value]
+            self.docs[current] = shared.setdefault(counted, counted)
+            if counted != every:
+                self.extra[current] = every
+
+        for doc, kind, shown, folded, number in rows:
+            if doc != current:
+                finish()
+                current, doc_codes = doc, []
+            value: FacetValue = (kind, shown or "", folded, number)
+            code = codes.get(value)
+            if code is None:
+                code = codes[value] = len(self.values)
+                self.values.append(value)
+                key = value[1] if kind == "num" else (folded or "")
+                self.keys.append(key)
+                self.numbers.append(number if kind == "num" else None)
+                self.sort_keys.append((0, number) if kind == "num" else (1, value[1].lower()))
+                shown_by_key.setdefault(key, set()).add(value[1])
+            doc_codes.append(code)
+        finish()
+        # Keys written one way only (nearly all) show that way without looking at which document came first.
+        self.shown_once = {key: next(iter(texts)) for key, texts in shown_by_key.items() if len(texts) == 1}
+
+    def codes(self, doc: int) -> tuple[int, ...]:
+        """Every value code of a document."""
+        return self.extra.get(doc) or self.docs.get(doc, ())
+
+    def sort_value(self, doc: int, descending: bool) -> tuple[Any, ...]:
+        """A document's key for sorting on this attribute: numbers before strings, missing values last either way."""
+        codes = self.codes(doc)
+        if not codes:
+            return (1,)
+        if descending:
+            return (0, _Descending(max(self.sort_keys[c] for c in codes)))
+        return (0, min(self.sort_keys[c] for c in codes))
+
+    def first_shown(self, key: str, universe: Iterable[int]) -> str:
+        """How a key written several ways shows: as in the first document of the match set that has it."""
+        for doc in universe:
+            for code in self.docs.get(doc, ()):
+                if self.keys[code] == key:
+                    return self.values[code][1]
+        return key
 
 
 def _fold_words(text: str) -> tuple[str, ...]:
@@ -431,29 +538,52 @@ def _plan(items: Sequence[QueryItem], state: _State, vocabulary: _Vocabulary) ->
 
 
 class _Meta:
-    """Per document: the offsets after hard separators and the word count, per column."""
+    """Per document: the offsets after hard separators and the word count, per column. Decoded lazily: the ranking
+    rules ask for a column or two of thousands of documents, so nothing is sliced or copied up front."""
 
-    __slots__ = ("breaks", "counts")
+    __slots__ = ("_values", "_json_breaks", "_json_counts")
 
-    def __init__(self, text: str) -> None:
-        data = json.loads(text)
-        self.breaks: dict[int, list[int]] = {int(k): v for k, v in data["b"].items()}
-        self.counts: list[int] = data["n"]
+    def __init__(self, stored: bytes | str) -> None:
+        self._values = array("i")
+        self._json_breaks: dict[int, Sequence[int]] | None = None
+        self._json_counts: Sequence[int] = ()
+        if isinstance(stored, str):  # written before position data became binary
+            data = json.loads(stored)
+            self._json_breaks = {int(k): v for k, v in data["b"].items()}
+            self._json_counts = data["n"]
+            return
+        self._values.frombytes(stored)
+
+    @property
+    def counts(self) -> Sequence[int]:
+        """The word count of each column."""
+        if self._json_breaks is not None:
+            return self._json_counts
+        return self._values[1 : 1 + self._values[0]]
+
+    def _breaks(self, column: int) -> tuple[Sequence[int], int, int]:
+        """The hard-separator offsets of a column, as a sequence and the bounds of the column's part of it."""
+        if self._json_breaks is not None:
+            found = self._json_breaks.get(column, ())
+            return found, 0, len(found)
+        values = self._values
+        at = 1 + values[0]
+        for _ in range(column):
+            at += 1 + values[at]
+        return values, at + 1, at + 1 + values[at]
 
     def position(self, column: int, offset: int) -> int:
         """Meilisearch's position: one per word, eight across a hard separator."""
-        breaks = self.breaks.get(column)
-        if not breaks:
+        breaks, low, high = self._breaks(column)
+        if low == high:
             return offset
-        return offset + (HARD_SEPARATOR_GAP - 1) * bisect.bisect_right(breaks, offset)
+        return offset + (HARD_SEPARATOR_GAP - 1) * (bisect.bisect_right(breaks, offset, low, high) - low)
 
     def unbroken(self, column: int, first: int, last: int) -> bool:
         """Whether no hard separator falls between the words at offsets `first`..`last`."""
-        breaks = self.breaks.get(column)
-        if not breaks:
-            return True
-        at = bisect.bisect_right(breaks, first)
-        return at >= len(breaks) or breaks[at] > last
+        breaks, low, high = self._breaks(column)
+        at = bisect.bisect_right(breaks, first, low, high)
+        return at >= high or breaks[at] > last
 
 
 class _Positions:
@@ -463,29 +593,31 @@ class _Positions:
         self.connection = connection
         self.index = index
         self.postings: dict[str, list[Posting]] = {}
+        self.doc_sets: dict[str, set[int]] = {}
         self.metas: dict[int, _Meta] = {}
 
     def load(self, words: Iterable[str]) -> None:
+        """Read each word's postings (in document order) straight into tuples, one indexed lookup per word."""
         wanted = sorted({w for w in words if w not in self.postings})
+        sql = f"SELECT doc, CAST(substr(col, 2) AS INTEGER), offset FROM {_instance_table(self.index)} WHERE term = ?"
+        cursor = _cursor(self.connection)
         for word in wanted:
-            self.postings[word] = []
-        for chunk in _chunks(wanted):
-            marks = ",".join("?" * len(chunk))
-            rows = self.connection.exec_driver_sql(
-                f"SELECT term, doc, col, offset FROM {_instance_table(self.index)} WHERE term IN ({marks})",
-                tuple(chunk),
-            ).all()
-            for term, doc, column, offset in rows:
-                self.postings[term].append((doc, int(column[1:]), offset))
+            self.postings[word] = cursor.execute(sql, (word,)).fetchall()
+
+    def docs(self, word: str) -> set[int]:
+        """The documents a word occurs in."""
+        found = self.doc_sets.get(word)
+        if found is None:
+            found = self.doc_sets[word] = set(map(_FIRST, self.postings.get(word, ())))
+        return found
 
     def meta(self, docs: Iterable[int]) -> dict[int, _Meta]:
         missing = sorted({d for d in docs if d not in self.metas})
+        cursor = _cursor(self.connection)
         for chunk in _chunks(missing):
             marks = ",".join("?" * len(chunk))
-            for doc, text in self.connection.exec_driver_sql(
-                f"SELECT doc, meta FROM search_doc WHERE doc IN ({marks})", tuple(chunk)
-            ).all():
-                self.metas[doc] = _Meta(text)
+            for doc, stored in cursor.execute(f"SELECT doc, meta FROM search_doc WHERE doc IN ({marks})", chunk):
+                self.metas[doc] = _Meta(stored)
         return self.metas
 
     def phrase_hits(self, words: tuple[str, ...], allowed: set[int] | None) -> list[Posting]:
@@ -501,6 +633,15 @@ class _Positions:
         ]
         metas = self.meta(doc for doc, _, _ in candidates)
         return [(d, c, o) for d, c, o in candidates if metas[d].unbroken(c, o, o + len(words) - 1)]
+
+
+_FIRST = itemgetter(0)
+
+
+def _cursor(connection: Connection) -> Any:
+    """A DB-API cursor on the connection's own sqlite3 connection (same transaction), for reads of many rows: it
+    skips SQLAlchemy's per-row processing, which costs more than SQLite itself on large results."""
+    return connection.connection.cursor()
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -528,16 +669,6 @@ class _Descending:
 
     def __hash__(self) -> int:
         return hash(self.value)
-
-
-def _sort_value(values: list[FacetValue] | None, descending: bool) -> tuple[Any, ...]:
-    """A document's key for one sort attribute: numbers before strings, missing values last either way."""
-    if not values:
-        return (1,)
-    keys = [(0, v[3]) if v[0] == "num" else (1, v[1].lower()) for v in values]
-    if descending:
-        return (0, _Descending(max(keys)))
-    return (0, min(keys))
 
 
 def _bucketed_position(position: int) -> int:
@@ -588,7 +719,31 @@ def _exactness(
     return exact, starts, exact_terms
 
 
-SortColumns = list[tuple[dict[int, list[FacetValue]], bool]]
+def _occurrences(
+    terms: Sequence["_Term"],
+    kept: list[int],
+    positions: "_Positions",
+    docs: set[int],
+    disabled: set[int],
+    phrase_postings: list[list[tuple[tuple[str, ...], bool, list[Posting]]]],
+) -> list[dict[int, list[Occurrence]]]:
+    """Where each kept term occurs in the given documents (only those: the rest of the match set is never ranked)."""
+    occurrences: list[dict[int, list[Occurrence]]] = [{} for _ in terms]
+    for t in kept:
+        found = occurrences[t]
+        for word, (typos, exact) in terms[t].singles.items():
+            skip = disabled if typos else ()
+            for doc, column, offset in positions.postings.get(word, ()):
+                if doc in docs and column not in skip:
+                    found.setdefault(doc, []).append((column, offset, offset, typos, exact))
+        for words, exact, postings in phrase_postings[t]:
+            for doc, column, offset in postings:
+                if doc in docs:
+                    found.setdefault(doc, []).append((column, offset, offset + len(words) - 1, 0, exact))
+    return occurrences
+
+
+SortColumns = list[tuple["_Column", bool]]
 
 
 class _BucketSort:
@@ -608,13 +763,16 @@ class _BucketSort:
         self.positions = positions
         self.sort_columns = sort_columns
         self.best: dict[int, list[list[Occurrence]]] = {}
-        self.rules: list[tuple[Any, bool]] = [(self.typo, False)]
+        # Plain functions, not bound methods: a list of bound methods on self would be a reference cycle, left for
+        # the cyclic garbage collector with everything it holds (pauses of a hundred milliseconds on a large index).
+        cls = _BucketSort
+        self.rules: list[tuple[Any, bool]] = [(cls.typo, False)]
         if len(kept) > 1:
-            self.rules.append((self.proximity, True))
-        self.rules.append((self.attribute, False))
+            self.rules.append((cls.proximity, True))
+        self.rules.append((cls.attribute, False))
         if sort_columns:
-            self.rules.append((self.sort, False))
-        self.rules.extend([(self.word_position, True), (self.exactness, True)])
+            self.rules.append((cls.sort, False))
+        self.rules.extend([(cls.word_position, True), (cls.exactness, True)])
 
     def first(self, docs: list[int], wanted: int, rule: int = 0) -> list[int]:
         """The first `wanted` of `docs` in ranking order (ties last broken by insertion order)."""
@@ -627,7 +785,7 @@ class _BucketSort:
             self.positions.meta(docs)
         groups: dict[Any, list[int]] = {}
         for doc in docs:
-            groups.setdefault(key(doc), []).append(doc)
+            groups.setdefault(key(self, doc), []).append(doc)
         ranked: list[int] = []
         for value in sorted(groups):
             ranked.extend(self.first(groups[value], wanted - len(ranked), rule + 1))
@@ -658,7 +816,7 @@ class _BucketSort:
 
     def sort(self, doc: int) -> tuple[Any, ...]:
         """The query's sort, as a tiebreaker of relevance."""
-        return tuple(_sort_value(column.get(doc), descending) for column, descending in self.sort_columns)
+        return tuple(column.sort_value(doc, descending) for column, descending in self.sort_columns)
 
     def word_position(self, doc: int) -> int:
         """Matches nearer the start of an attribute first."""
@@ -1023,18 +1181,18 @@ class _FilterEvaluator:
 
     def everything(self) -> set[int]:
         if self._everything is None:
-            rows = self.connection.exec_driver_sql("SELECT doc FROM search_doc WHERE idx = ?", (self.index,))
-            self._everything = set(rows.scalars())
+            rows = _cursor(self.connection).execute("SELECT doc FROM search_doc WHERE idx = ?", (self.index,))
+            self._everything = set(map(_FIRST, rows))
         return self._everything
 
     def evaluate(self, node: FilterNode) -> set[int]:
         if isinstance(node, Condition):
             where, params = _condition_sql(node)
-            rows = self.connection.exec_driver_sql(
-                f"SELECT DISTINCT doc FROM search_facet WHERE idx = ? AND attr = ? AND ({where})",
+            rows = _cursor(self.connection).execute(
+                f"SELECT doc FROM search_facet WHERE idx = ? AND attr = ? AND ({where})",
                 (self.index, node.attribute, *params),
             )
-            return set(rows.scalars())
+            return set(map(_FIRST, rows))
         if isinstance(node, Not):
             return self.everything() - self.evaluate(node.operand)
         if isinstance(node, And):
@@ -1123,16 +1281,14 @@ class EmbeddedBackend:
             state.vocabulary = _Vocabulary(list(rows))
         return state.vocabulary
 
-    def _column(self, connection: Connection, index: str, state: _State, attribute: str) -> dict[int, list[FacetValue]]:
+    def _column(self, connection: Connection, index: str, state: _State, attribute: str) -> _Column:
         if attribute not in state.columns:
-            column: dict[int, list[FacetValue]] = {}
-            for doc, kind, shown, folded, number in connection.exec_driver_sql(
+            rows = _cursor(connection).execute(
                 "SELECT doc, kind, sval, sval_folded, nval FROM search_facet "
-                "WHERE idx = ? AND attr = ? AND kind IN ('str', 'num') ORDER BY doc",
+                "WHERE idx = ? AND attr = ? AND kind IN ('str', 'num') ORDER BY doc, rowid",
                 (index, attribute),
-            ).all():
-                column.setdefault(doc, []).append((kind, shown, folded, number))
-            state.columns[attribute] = column
+            )
+            state.columns[attribute] = _Column(rows)
         return state.columns[attribute]
 
     def _touch(self, connection: Connection, index: str, words_added: bool) -> None:
@@ -1148,6 +1304,21 @@ class EmbeddedBackend:
         self._states.pop(index, None)
 
     # Writes
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """For a full rebuild: drop the facet table's indexes while the documents are written and build them once at
+        the end, which costs far less than keeping them up to date row by row. Searches still work meanwhile (filters
+        and facets more slowly); the indexes come back even when the rebuild fails."""
+        with self._connection(write=True) as connection:
+            for name, _ in _FACET_INDEXES:
+                connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        try:
+            yield
+        finally:
+            with self._connection(write=True) as connection:
+                for _, statement in _FACET_INDEXES:
+                    connection.exec_driver_sql(statement)
 
     def configure(self, index: str, settings: IndexSettings) -> None:
         """Create the index if needed and apply its settings (re-indexing its documents when the fields change)."""
@@ -1192,38 +1363,52 @@ class EmbeddedBackend:
 
     def _insert(self, connection: Connection, index: str, prepared: list[tuple[int | None, _Prepared]]) -> bool:
         """Write documents (with their number when they keep one); return whether new words were added."""
+        cursor = _cursor(connection)
+        kept = [(doc, item) for doc, item in prepared if doc is not None]
+        new = [item for doc, item in prepared if doc is None]
+        if kept:
+            cursor.executemany(
+                "INSERT INTO search_doc (doc, idx, doc_id, body, meta) VALUES (?, ?, ?, ?, ?)",
+                [(doc, index, item.doc_id, item.body, item.meta) for doc, item in kept],
+            )
+        numbered: list[tuple[int, _Prepared]] = [(doc, item) for doc, item in kept if doc is not None]
+        if new:
+            # One statement for the batch; the numbers SQLite gave are read back through the (idx, doc_id) key.
+            cursor.executemany(
+                "INSERT INTO search_doc (idx, doc_id, body, meta) VALUES (?, ?, ?, ?)",
+                [(index, item.doc_id, item.body, item.meta) for item in new],
+            )
+            assigned: dict[str, int] = {}
+            for chunk in _chunks([item.doc_id for item in new]):
+                marks = ",".join("?" * len(chunk))
+                assigned.update(
+                    cursor.execute(
+                        f"SELECT doc_id, doc FROM search_doc WHERE idx = ? AND doc_id IN ({marks})", (index, *chunk)
+                    )
+                )
+            numbered.extend((assigned[item.doc_id], item) for item in new)
         fts_rows: list[tuple[Any, ...]] = []
         facet_rows: list[tuple[Any, ...]] = []
         terms: set[str] = set()
-        for doc, item in prepared:
-            if doc is None:
-                doc = connection.exec_driver_sql(
-                    "INSERT INTO search_doc (idx, doc_id, body, meta) VALUES (?, ?, ?, ?) RETURNING doc",
-                    (index, item.doc_id, item.body, item.meta),
-                ).scalar_one()
-            else:
-                connection.exec_driver_sql(
-                    "INSERT INTO search_doc (doc, idx, doc_id, body, meta) VALUES (?, ?, ?, ?, ?)",
-                    (doc, index, item.doc_id, item.body, item.meta),
-                )
+        for doc, item in numbered:
             fts_rows.append((doc, *item.columns))
             facet_rows.extend((index, doc, *row) for row in item.facets)
             terms.update(item.terms)
         if fts_rows:
             names = ", ".join(f"c{i}" for i in range(len(fts_rows[0]) - 1))
             marks = ", ".join("?" * len(fts_rows[0]))
-            connection.exec_driver_sql(f"INSERT INTO {_fts_table(index)} (rowid, {names}) VALUES ({marks})", fts_rows)
+            cursor.executemany(f"INSERT INTO {_fts_table(index)} (rowid, {names}) VALUES ({marks})", fts_rows)
         if facet_rows:
-            connection.exec_driver_sql(
+            cursor.executemany(
                 "INSERT INTO search_facet (idx, doc, attr, kind, sval, sval_folded, nval) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 facet_rows,
             )
         added = False
         if terms:
-            result = connection.exec_driver_sql(
+            cursor.executemany(
                 "INSERT OR IGNORE INTO search_term (idx, term) VALUES (?, ?)", [(index, t) for t in sorted(terms)]
             )
-            added = result.rowcount != 0
+            added = cursor.rowcount != 0
         return added
 
     def _remove(self, connection: Connection, index: str, docs: Sequence[int]) -> None:
@@ -1359,17 +1544,15 @@ class EmbeddedBackend:
         wanted: int,
     ) -> tuple[list[int], list[int]]:
         if allowed is None:
-            rows = connection.exec_driver_sql("SELECT doc FROM search_doc WHERE idx = ? ORDER BY doc", (index,))
-            docs = list(rows.scalars())
+            rows = _cursor(connection).execute("SELECT doc FROM search_doc WHERE idx = ? ORDER BY doc", (index,))
+            docs = list(map(_FIRST, rows))
         else:
             docs = sorted(allowed)
         universe = [doc for doc in docs if doc not in excluded]
         if not sort:
             return universe, universe[:wanted]
         columns = [(self._column(connection, index, state, key.attribute), key.descending) for key in sort]
-        ranked = heapq.nsmallest(
-            wanted, universe, key=lambda doc: (*(_sort_value(c.get(doc), d) for c, d in columns), doc)
-        )
+        ranked = heapq.nsmallest(wanted, universe, key=lambda doc: (*(c.sort_value(doc, d) for c, d in columns), doc))
         return universe, ranked
 
     def _rank(
@@ -1390,36 +1573,65 @@ class EmbeddedBackend:
             for number, name in enumerate(state.settings.searchable)
             if name in state.settings.typo_tolerance.disable_on_attributes
         }
-        occurrences: list[dict[int, list[Occurrence]]] = []
+        # Per term: the documents it matches, and those it matches without a typo (set operations, in C).
+        matched: list[set[int]] = []
+        exact_matched: list[set[int]] = []
+        phrase_postings: list[list[tuple[tuple[str, ...], bool, list[Posting]]]] = []
         for term in terms:
-            found: dict[int, list[Occurrence]] = {}
-            for word, (typos, exact) in term.singles.items():
-                for doc, column, offset in positions.postings.get(word, ()):
-                    if (allowed is None or doc in allowed) and not (typos and column in disabled):
-                        found.setdefault(doc, []).append((column, offset, offset, typos, exact))
-            for words, exact in term.phrases:
-                for doc, column, offset in positions.phrase_hits(words, allowed):
-                    found.setdefault(doc, []).append((column, offset, offset + len(words) - 1, 0, exact))
-            occurrences.append(found)
+            found: set[int] = set()
+            typo_free: set[int] = set()
+            for word, (typos, _) in term.singles.items():
+                if typos and disabled:
+                    docs = {doc for doc, column, _ in positions.postings.get(word, ()) if column not in disabled}
+                else:
+                    docs = positions.docs(word)
+                found |= docs
+                if not typos:
+                    typo_free |= docs
+            hits = [(words, exact, positions.phrase_hits(words, allowed)) for words, exact in term.phrases]
+            for _, _, postings in hits:
+                docs = set(map(_FIRST, postings))
+                found |= docs
+                typo_free |= docs
+            if allowed is not None:
+                found &= allowed
+                typo_free &= allowed
+            matched.append(found)
+            exact_matched.append(typo_free)
+            phrase_postings.append(hits)
         # matchingStrategy "last": all terms, then without the last word, and so on; the first term and phrases stay.
         buckets = [frozenset(range(len(terms)))]
         for number in reversed(range(1, len(terms))):
             if not terms[number].phrase:
                 buckets.append(buckets[-1] - {number})
         required = buckets[-1]
-        candidates = set.intersection(*(set(occurrences[t]) for t in required)) - excluded
-        grouped: list[list[int]] = [[] for _ in buckets]
-        for doc in sorted(candidates):
-            matched = {t for t in range(len(terms)) if doc in occurrences[t]}
-            grouped[next(k for k, bucket in enumerate(buckets) if bucket <= matched)].append(doc)
+        candidates = set.intersection(*(matched[t] for t in required)) - excluded
+        # A document falls in the first bucket whose terms it all matches; the buckets shrink one term at a time.
+        grouped: list[list[int]] = []
+        placed: set[int] = set()
+        for bucket in buckets:
+            inside = candidates.intersection(*(matched[t] for t in bucket if t not in required)) - placed
+            grouped.append(sorted(inside))
+            placed |= inside
         columns = [(self._column(connection, index, state, key.attribute), key.descending) for key in sort]
         ranked: list[int] = []
-        for bucket, docs in zip(buckets, grouped, strict=True):
-            if len(ranked) >= wanted:
+        for bucket, members in zip(buckets, grouped, strict=True):
+            need = wanted - len(ranked)
+            if need <= 0:
                 break
-            ranked.extend(
-                _BucketSort(sorted(bucket), occurrences, positions, columns).first(docs, wanted - len(ranked))
-            )
+            kept = sorted(bucket)
+            # The typo rule comes first: documents matching every term without a typo rank before all others, so
+            # when they fill the page the rest of the bucket is never looked at.
+            typo_free = set(members).intersection(*(exact_matched[t] for t in kept))
+            parts = [sorted(typo_free)]
+            if len(typo_free) < need:
+                parts.append([doc for doc in members if doc not in typo_free])
+            for part in parts:
+                need = wanted - len(ranked)
+                if need <= 0 or not part:
+                    continue
+                occurrences = _occurrences(terms, kept, positions, set(part), disabled, phrase_postings)
+                ranked.extend(_BucketSort(kept, occurrences, positions, columns).first(part, need))
         universe = [doc for docs in grouped for doc in docs]
         return universe, ranked[:wanted]
 
@@ -1427,12 +1639,10 @@ class EmbeddedBackend:
         self, connection: Connection, docs: Sequence[int], matcher: _Matcher, options: _Format | None
     ) -> list[Document]:
         bodies: dict[int, str] = {}
+        cursor = _cursor(connection)
         for chunk in _chunks(docs):
             marks = ",".join("?" * len(chunk))
-            for doc, body in connection.exec_driver_sql(
-                f"SELECT doc, body FROM search_doc WHERE doc IN ({marks})", tuple(chunk)
-            ).all():
-                bodies[doc] = body
+            bodies.update(cursor.execute(f"SELECT doc, body FROM search_doc WHERE doc IN ({marks})", chunk))
         hits: list[Document] = []
         for doc in docs:
             document: Document = json.loads(bodies[doc])
@@ -1448,29 +1658,31 @@ class EmbeddedBackend:
         stats: dict[str, dict[str, float]] = {}
         for name in names:
             column = self._column(connection, index, state, name)
+            # Count value codes in C (Counter over the documents' shared code tuples), then fold codes into keys.
+            by_code = Counter(chain.from_iterable(map(column.docs.get, universe, repeat(()))))
             counts: dict[str, int] = {}
-            shown: dict[str, str] = {}
             numbers: dict[str, float] = {}
-            low = high = None
-            for doc in universe:
-                values = column.get(doc)
-                if not values:
-                    continue
-                seen: set[str] = set()
-                for kind, text, folded, number in values:
-                    key = text if kind == "num" else (folded or "")
-                    if kind == "num" and number is not None:
-                        numbers[key] = number
-                        low = number if low is None else min(low, number)
-                        high = number if high is None else max(high, number)
-                    if key not in seen:
-                        seen.add(key)
-                        counts[key] = counts.get(key, 0) + 1
-                        shown.setdefault(key, text)
+            found = [column.numbers[code] for code in by_code if column.numbers[code] is not None]
+            for code, count in by_code.items():
+                key = column.keys[code]
+                counts[key] = counts.get(key, 0) + count
+                number = column.numbers[code]
+                if number is not None:
+                    numbers[key] = number
+            if column.extra:
+                members = set(universe)
+                for doc, codes in column.extra.items():
+                    if doc in members:
+                        found.extend(n for n in (column.numbers[c] for c in codes) if n is not None)
             order = sorted(counts, key=lambda k: (0, numbers[k], "") if k in numbers else (1, 0.0, k))
+            shown = {
+                key: column.shown_once.get(key) or column.first_shown(key, universe)
+                for key in order[: state.settings.max_values_per_facet]
+            }
             distribution[name] = {shown[k]: counts[k] for k in order[: state.settings.max_values_per_facet]}
-            if low is not None and high is not None:
-                stats[name] = {"min": low, "max": high}
+            numeric = [n for n in found if n is not None]
+            if numeric:
+                stats[name] = {"min": min(numeric), "max": max(numeric)}
         return distribution, stats
 
 

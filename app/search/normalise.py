@@ -197,14 +197,17 @@ def index_words(text: str) -> tuple[list[str], list[int]]:
     word_pattern, separators = _tables()
     words: list[str] = []
     breaks: list[int] = []
+    plain = text.isascii()  # most text: lowercasing it whole folds every word, and no separator letter is ASCII
+    if plain:
+        text = text.lower()
     for segment in _HARD_SPLIT.split(text):
         found = word_pattern.findall(segment)
-        if found and not separators.isdisjoint(segment):
+        if found and not plain and not separators.isdisjoint(segment):
             found = [word[start:end] for word in found for start, end in _spans(word)]
         if found:
             if words:
                 breaks.append(len(words))
-            words.extend(map(fold, found))
+            words.extend(found if plain else map(fold, found))
     return words, breaks
 
 
