@@ -499,6 +499,12 @@ def render(results: Results) -> str:
         "performance bars of `../shared/design/quality.md`. Do not edit by hand: the next run replaces the file."
     )
     add("")
+    add(
+        "The other measures are on their own pages: every bar over HTTP, beside Datasette and on PostgreSQL, in "
+        "[benchmarks-http.md](benchmarks-http.md) (`make bench`); errors and memory under several minutes of mixed "
+        "load in [benchmarks-soak.md](benchmarks-soak.md) (`make soak`)."
+    )
+    add("")
     add("## Search: the embedded backend (SQLite FTS5)")
     add("")
     add(f"Run on {results.started:%Y-%m-%d %H:%M} UTC, in {results.seconds / 60:.1f} minutes.")

@@ -164,6 +164,9 @@ def heading(page: Page, text: str) -> None:
 
 # Chrome logs every 4xx/5xx answer as a console error too, and htmx logs each error answer to its requests.
 FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d{3}) \([^)]*\)")
+# A page's styles, fonts and images still loading when a test goes on to the next page are cancelled by that
+# navigation (net::ERR_ABORTED): not a failure of the service. An aborted document or htmx request is still reported.
+CANCELLED_BY_NAVIGATION = frozenset({"stylesheet", "font", "image", "media", "script"})
 HTMX_ERROR = re.compile(r"Response Status Error Code (\d{3}) from (\S+?)(?:, .*)?")
 
 
@@ -192,8 +195,11 @@ def watch(
         problems.append(f"console error: {message.text} ({url})")
 
     def on_request_failed(request: Request) -> None:
-        if request.url.startswith(base_url):
-            problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
+        if not request.url.startswith(base_url):
+            return
+        if request.failure == "net::ERR_ABORTED" and request.resource_type in CANCELLED_BY_NAVIGATION:
+            return
+        problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
 
     def on_response(response: Response) -> None:
         if not response.url.startswith(base_url) or response.status < 400:

@@ -103,6 +103,31 @@ def filtered_reviews(page: Page) -> None:
     expect(page.locator(".app-review-count")).to_contain_text("match your filters")
 
 
+def watched_test(page: Page) -> None:
+    page.get_by_label("Text to test").fill("The renewal was handled by the account team.")
+    page.get_by_role("button", name="Test this text").click()
+    expect(page.locator(".app-watched-test-result")).to_be_visible()
+
+
+def watched_bad_import(page: Page) -> None:
+    bad = b"term,action,replacement,category,case_sensitive\naxe-check,silence,,,\n"
+    page.get_by_label("Import a CSV file").set_input_files(
+        files=[{"name": "terms.csv", "mimeType": "text/csv", "buffer": bad}]
+    )
+    press("Import terms")(page)
+
+
+def change_watched_term(page: Page) -> None:
+    page.get_by_role("link", name=re.compile("^Change")).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^Change “"))
+
+
+def change_watched_term_errors(page: Page) -> None:
+    change_watched_term(page)
+    page.get_by_label("Word or phrase").fill("")
+    press("Save changes")(page)
+
+
 @dataclass(frozen=True)
 class Case:
     """A page in a state: open `path` as `who` (None: signed out), then `setup`. `status` is the answer expected
@@ -165,6 +190,11 @@ PAGES = [
     Case("edit a supplier", f"/admin/suppliers/{DEMO_SLUG}/edit", ADMIN),
     Case("merge a supplier", f"/admin/suppliers/{DEMO_SLUG}/merge", ADMIN),
     Case("watched terms", "/admin/watched-terms", ADMIN),
+    Case("watched terms, text tested", "/admin/watched-terms", ADMIN, watched_test),
+    Case("watched terms, test errors", "/admin/watched-terms", ADMIN, press("Test this text"), 422),
+    Case("watched terms, bad import", "/admin/watched-terms", ADMIN, watched_bad_import, 422),
+    Case("change a watched term", "/admin/watched-terms", ADMIN, change_watched_term),
+    Case("change a watched term, errors", "/admin/watched-terms", ADMIN, change_watched_term_errors, 422),
     Case("people", "/admin/people", ADMIN),
 ]
 
