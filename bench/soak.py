@@ -174,6 +174,7 @@ def render(results: dict[str, Any], args: argparse.Namespace, argv: Sequence[str
         f"`make bench` one request after another for {args.minutes:g} minutes, against one uvicorn worker on loopback, "
         f"on a SQLite corpus of {args.reviews:,} reviews (seed {args.seed}).",
         "",
+        *([args.note, ""] if args.note else []),
         "## Machine",
         "",
         "| | |",
@@ -234,6 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reviews", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--output", type=Path, default=DOC)
+    parser.add_argument("--note", default="", help="a sentence about the conditions of the run, shown on the page")
     args = parser.parse_args(argv)
     started = datetime.now(UTC)
     results = run(args)
