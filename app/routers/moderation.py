@@ -680,51 +680,42 @@ def flag_pilot_form(
     return _flag_page(request, session, user, ContentType.pilot, content_id, sent == "yes")
 
 
-def _messages(*texts: str) -> dict[str, str]:
-    return dict(zip(flags.REASONS, texts, strict=True))
+@dataclass(frozen=True)
+class FlagForm:
+    reason: str
+    messages: dict[str, str]  # one text box per reason, so what was typed under each is kept on an error
+
+
+def _flag_fields(
+    reason: Annotated[str, Form(max_length=40)] = "",
+    message_inappropriate: FlagMessage = "",
+    message_personal_data: FlagMessage = "",
+    message_confidential: FlagMessage = "",
+    message_inaccurate_or_defamatory: FlagMessage = "",
+    message_other: FlagMessage = "",
+) -> FlagForm:
+    texts = (
+        message_inappropriate,
+        message_personal_data,
+        message_confidential,
+        message_inaccurate_or_defamatory,
+        message_other,
+    )
+    return FlagForm(reason=reason, messages=dict(zip(flags.REASONS, texts, strict=True)))
+
+
+FlagFormDep = Annotated[FlagForm, Depends(_flag_fields)]
 
 
 @flags_router.post("/reviews/{content_id}/flag", name="flags:create_review")
 def flag_review(
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    content_id: ItemId,
-    reason: Annotated[str, Form(max_length=40)] = "",
-    message_inappropriate: FlagMessage = "",
-    message_personal_data: FlagMessage = "",
-    message_confidential: FlagMessage = "",
-    message_inaccurate_or_defamatory: FlagMessage = "",
-    message_other: FlagMessage = "",
+    request: Request, session: SessionDep, user: CurrentUser, content_id: ItemId, form: FlagFormDep
 ) -> Response:
-    messages = _messages(
-        message_inappropriate,
-        message_personal_data,
-        message_confidential,
-        message_inaccurate_or_defamatory,
-        message_other,
-    )
-    return _create_flag(request, session, user, ContentType.review, content_id, reason, messages)
+    return _create_flag(request, session, user, ContentType.review, content_id, form.reason, form.messages)
 
 
 @flags_router.post("/pilots/{content_id}/flag", name="flags:create_pilot")
 def flag_pilot(
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    content_id: ItemId,
-    reason: Annotated[str, Form(max_length=40)] = "",
-    message_inappropriate: FlagMessage = "",
-    message_personal_data: FlagMessage = "",
-    message_confidential: FlagMessage = "",
-    message_inaccurate_or_defamatory: FlagMessage = "",
-    message_other: FlagMessage = "",
+    request: Request, session: SessionDep, user: CurrentUser, content_id: ItemId, form: FlagFormDep
 ) -> Response:
-    messages = _messages(
-        message_inappropriate,
-        message_personal_data,
-        message_confidential,
-        message_inaccurate_or_defamatory,
-        message_other,
-    )
-    return _create_flag(request, session, user, ContentType.pilot, content_id, reason, messages)
+    return _create_flag(request, session, user, ContentType.pilot, content_id, form.reason, form.messages)
